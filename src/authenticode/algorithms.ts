@@ -1,0 +1,37 @@
+import { UserError } from '../errors.js';
+
+/** Digest algorithms a signature, a file digest or a timestamp may use. */
+export type HashAlgorithm = 'sha1' | 'sha256' | 'sha384' | 'sha512';
+
+export const HASH_ALGORITHMS: readonly HashAlgorithm[] = ['sha1', 'sha256', 'sha384', 'sha512'];
+
+const OIDS: Record<HashAlgorithm, string> = {
+  sha1: '1.3.14.3.2.26',
+  sha256: '2.16.840.1.101.3.4.2.1',
+  sha384: '2.16.840.1.101.3.4.2.2',
+  sha512: '2.16.840.1.101.3.4.2.3',
+};
+
+const LENGTHS: Record<HashAlgorithm, number> = { sha1: 20, sha256: 32, sha384: 48, sha512: 64 };
+
+export function hashOid(hash: HashAlgorithm): string {
+  return OIDS[hash];
+}
+
+export function hashLength(hash: HashAlgorithm): number {
+  return LENGTHS[hash];
+}
+
+export function hashFromOid(oid: string): HashAlgorithm | undefined {
+  return HASH_ALGORITHMS.find((h) => OIDS[h] === oid);
+}
+
+/** Accepts the spellings users type: SHA256, sha-256, sha256. */
+export function parseHashAlgorithm(value: string, what: string): HashAlgorithm {
+  const normal = value.trim().toLowerCase().replace('-', '');
+  const found = HASH_ALGORITHMS.find((h) => h === normal);
+  if (!found) {
+    throw new UserError(`${what}: unknown digest algorithm "${value}" (use sha256, sha384, sha512 or sha1)`);
+  }
+  return found;
+}

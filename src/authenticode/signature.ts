@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import type { IndirectData } from '../formats/format.js';
+import { hashFromOid, type HashAlgorithm } from './algorithms.js';
+import { contentsOf, fromDer, toDer } from './der.js';
+import { decodeIndirectData } from './indirect-data.js';
+import { OID } from './oids.js';
+
+/**
+ * One Authenticode signature: a CMS SignedData over an SpcIndirectDataContent with one SignerInfo.
+ * Wraps pkijs' SignedData with the Authenticode reading and the unsigned-attribute edits we need.
+ */
+export class AuthenticodeSignature {
+  constructor(readonly signedData: pkijs.SignedData) {
+    if (signedData.signerInfos.length !== 1) {
+      throw new Error(`an Authenticode signature has one signer, this one has ${signedData.signerInfos.length}`);
+    }
+  }
+
+  static fromDer(der: Uint8Array): AuthenticodeSignature {
+    const contentInfo = new pkijs.ContentInfo({ schema: fromDer(der, 'the signature') });
+    if (contentInfo.contentType !== OID.signedData) {
+      throw new Error(`the signature is not a PKCS#7 SignedData (content type ${contentInfo.contentType})`);
+    }
+    const signedData = new pkijs.SignedData({ schema: contentInfo.content });
+    if (signedData.encapContentInfo.eContentType !== OID.spcIndirectData) {
+      throw new Error(`the signature is not Authenticode (content type ${signedData.encapContentInfo.eContentType})`);
+    }
+    return new AuthenticodeSignature(signedData);
+  }
+
+  get signerInfo(): pkijs.SignerInfo {
+    return this.signedData.signerInfos[0];
+  }
+
+  private get content(): asn1js.AsnType {
+    const content = this.signedData.encapContentInfo.eContent;
+    if (!content) throw new Error('the signature has no signed content');
+    return content;
+  }
+
+  get indirectData(): IndirectData {
+    return decodeIndirectData(this.content);
+  }
+
+  /** What the messageDigest attribute covers: the content octets of SpcIndirectDataContent, not its header. */
+  get contentBytes(): Buffer {
+    return contentsOf(toDer(this.content));
+  }
+
+  get digestAlgorithm(): HashAlgorithm {
+    const oid = this.signerInfo.digestAlgorithm.algorithmId;
+    const hash = hashFromOid(oid);
+    if (!hash) throw new Error(`unsupported signer digest algorithm ${oid}`);
+    return hash;
+  }
+
+  /** The SignerInfo's signature value: what an RFC 3161 timestamp imprints. */
+  get signatureValue(): Buffer {
+    return Buffer.from(this.signerInfo.signature.valueBlock.valueHexView);
+  }
+
+  /** The DER SET OF signed attributes, as it was signed. */
+  get signedAttributesDer(): Buffer {
+    const attributes = this.signerInfo.signedAttrs?.attributes ?? [];
+    return toDer(new asn1js.Set({ value: attributes.map((a) => a.toSchema()) }));
+  }
+
+  signedAttribute(type: string): asn1js.AsnType | undefined {
+    return this.signerInfo.signedAttrs?.attributes.find((a) => a.type === type)?.values[0];
+  }
+
+  unsignedValues(type: string): asn1js.AsnType[] {
+    return this.signerInfo.unsignedAttrs?.attributes.filter((a) => a.type === type).flatMap((a) => a.values) ?? [];
+  }
+
+  get certificates(): pkijs.Certificate[] {
+    return (this.signedData.certificates ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate);
+  }
+
+  /** The certificate named by the SignerInfo's issuer and serial number. */
+  get signerCertificate(): pkijs.Certificate | undefined {
+    const sid = this.signerInfo.sid;
+    if (!(sid instanceof pkijs.IssuerAndSerialNumber)) return undefined;
+    return this.certificates.find((c) => c.issuer.isEqual(sid.issuer) && c.serialNumber.isEqual(sid.serialNumber));
+  }
+
+  /** RFC 3161 TimeStampToken (DER ContentInfo), if the signature is timestamped that way. */
+  get timestampToken(): Buffer | undefined {
+    const [token] = this.unsignedValues(OID.rfc3161Timestamp);
+    return token ? toDer(token) : undefined;
+  }
+
+  /** Signatures nested under this one (appended with --append-signature). */
+  get nested(): AuthenticodeSignature[] {
+    return this.unsignedValues(OID.nestedSignature).map((v) => AuthenticodeSignature.fromDer(toDer(v)));
+  }
+
+  /** Adds a value under an unsigned attribute, creating the attribute if needed; signed bytes stay as they were. */
+  addUnsignedValue(type: string, value: asn1js.AsnType): void {
+    const signer = this.signerInfo;
+    signer.unsignedAttrs ??= new pkijs.SignedAndUnsignedAttributes({ type: 1, attributes: [] });
+    const existing = signer.unsignedAttrs.attributes.find((a) => a.type === type);
+    if (existing) existing.values.push(value);
+    else signer.unsignedAttrs.attributes.push(new pkijs.Attribute({ type, values: [value] }));
+  }
+
+  toDer(): Buffer {
+    return toDer(
+      new pkijs.ContentInfo({ contentType: OID.signedData, content: this.signedData.toSchema() }).toSchema(),
+    );
+  }
+
+  messageDigestMatches(): boolean {
+    const attribute = this.signedAttribute(OID.messageDigest);
+    if (!(attribute instanceof asn1js.OctetString)) return false;
+    const expected = createHash(this.digestAlgorithm).update(this.contentBytes).digest();
+    return expected.equals(Buffer.from(attribute.valueBlock.valueHexView));
+  }
+}

@@ -1,0 +1,81 @@
+import type { HashAlgorithm } from '../authenticode/algorithms.js';
+import { createSignature, type SignatureText } from '../authenticode/create-signature.js';
+import { fromDer } from '../authenticode/der.js';
+import { OID } from '../authenticode/oids.js';
+import { AuthenticodeSignature } from '../authenticode/signature.js';
+import { requestTimestamp } from '../authenticode/timestamp-client.js';
+import { signatureValueProblem } from '../authenticode/verify-signature.js';
+import { UserError, messageOf } from '../errors.js';
+import { openSignable } from '../formats/open-file.js';
+import { replaceFile } from '../io/replace-file.js';
+import type { Signer } from '../signers/signer.js';
+
+export type ExistingSignature = 'replace' | 'append' | 'skip';
+
+export interface TimestampSettings {
+  readonly urls: readonly string[];
+  readonly digest: HashAlgorithm;
+}
+
+export interface SignSettings extends SignatureText {
+  readonly fileDigest: HashAlgorithm;
+  /** Undefined: no timestamp. */
+  readonly timestamp?: TimestampSettings;
+  readonly existing: ExistingSignature;
+  readonly pageHashes: boolean;
+}
+
+export interface SignOutcome {
+  readonly status: 'signed' | 'skipped';
+  readonly detail: string;
+  readonly timestamp?: Date;
+}
+
+function existingSignature(der: Buffer): AuthenticodeSignature {
+  try {
+    return AuthenticodeSignature.fromDer(der);
+  } catch (error) {
+    throw new UserError(
+      `its existing signature cannot be read (${messageOf(error)}); sign without --append-signature to replace it`,
+    );
+  }
+}
+
+/** Signs one file: local digest, remote signature, timestamp, then a safe rewrite of the file. */
+export async function signFile(path: string, signer: Signer, settings: SignSettings): Promise<SignOutcome> {
+  const opened = await openSignable(path);
+  try {
+    const { file } = opened;
+    if (file.signature && settings.existing === 'skip') {
+      return { status: 'skipped', detail: 'already signed (--skip-signed)' };
+    }
+    const primary = file.signature && settings.existing === 'append' ? existingSignature(file.signature) : undefined;
+
+    const indirect = await file.indirectData(settings.fileDigest, { pageHashes: settings.pageHashes });
+    const signature = await createSignature(indirect, signer, settings);
+    // A key that does not match its certificate shows here, before any file changes.
+    const problem = signatureValueProblem(signature);
+    if (problem) throw new UserError(`${problem}: the private key does not belong to the certificate`);
+
+    let timestamp: Date | undefined;
+    if (settings.timestamp) {
+      const result = await requestTimestamp(signature.signatureValue, {
+        urls: [...settings.timestamp.urls],
+        hash: settings.timestamp.digest,
+      });
+      signature.addUnsignedValue(OID.rfc3161Timestamp, fromDer(result.token, 'the timestamp token'));
+      timestamp = result.time;
+    }
+
+    let blob = signature.toDer();
+    if (primary) {
+      primary.addUnsignedValue(OID.nestedSignature, fromDer(blob, 'the new signature'));
+      blob = primary.toDer();
+    }
+    await replaceFile(path, (output) => file.writeSigned(output, blob));
+    const how = primary ? 'appended as a nested signature' : file.signature ? 'signature replaced' : 'signed';
+    return { status: 'signed', detail: how, timestamp };
+  } finally {
+    await opened.close();
+  }
+}
