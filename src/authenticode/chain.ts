@@ -39,7 +39,10 @@ export function checkChain(
     }
     if (anchors.some((anchor) => anchor.fingerprint256 === current.fingerprint256)) return undefined;
     const anchor = anchors.find((a) => issues(a, current));
-    if (anchor) return validAt(anchor, at) ? undefined : `the root "${commonName(anchor)}" is not valid at ${at.toISOString()}`;
+    if (anchor)
+      return validAt(anchor, at)
+        ? undefined
+        : `the root "${commonName(anchor)}" is not valid at ${at.toISOString()}`;
     const issuer = intermediates.find((c) => c !== current && c.ca && issues(c, current));
     if (!issuer) return `the certificate "${commonName(current)}" does not chain to a trusted root`;
     current = issuer;

@@ -24,7 +24,8 @@ const implicitPrimitive = (tagNumber: number, bytes: Uint8Array) =>
 /** SpcSpOpusInfo { programName [0] SpcString (unicode), moreInfo [1] SpcLink (url) }. */
 function opusInfo({ description, descriptionUrl }: SignatureText): asn1js.Sequence {
   const value: asn1js.AsnType[] = [];
-  if (description) value.push(explicit(0, implicitPrimitive(0, Buffer.from(description, 'utf16le').swap16())));
+  if (description)
+    value.push(explicit(0, implicitPrimitive(0, Buffer.from(description, 'utf16le').swap16())));
   if (descriptionUrl) value.push(explicit(1, implicitPrimitive(0, Buffer.from(descriptionUrl, 'ascii'))));
   return new asn1js.Sequence({ value });
 }
@@ -55,15 +56,26 @@ export async function createSignature(
     new pkijs.AlgorithmIdentifier({ algorithmId: hashOid(hash), algorithmParams: new asn1js.Null() });
 
   const attributes = sortedForDer([
-    new pkijs.Attribute({ type: OID.contentType, values: [new asn1js.ObjectIdentifier({ value: OID.spcIndirectData })] }),
+    new pkijs.Attribute({
+      type: OID.contentType,
+      values: [new asn1js.ObjectIdentifier({ value: OID.spcIndirectData })],
+    }),
     new pkijs.Attribute({
       type: OID.messageDigest,
-      values: [new asn1js.OctetString({ valueHex: createHash(hash).update(contentsOf(toDer(content))).digest() })],
+      values: [
+        new asn1js.OctetString({
+          valueHex: createHash(hash)
+            .update(contentsOf(toDer(content)))
+            .digest(),
+        }),
+      ],
     }),
     new pkijs.Attribute({ type: OID.spcSpOpusInfo, values: [opusInfo(text)] }),
     new pkijs.Attribute({
       type: OID.spcStatementType,
-      values: [new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: OID.individualCodeSigning })] })],
+      values: [
+        new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: OID.individualCodeSigning })] }),
+      ],
     }),
   ]);
   const signedAttrs = new pkijs.SignedAndUnsignedAttributes({ type: 0, attributes });

@@ -3,7 +3,9 @@ import type { IndirectData } from '../formats/format.js';
 import { hashFromOid, hashOid, type HashAlgorithm } from './algorithms.js';
 
 export function algorithmIdentifier(hash: HashAlgorithm): asn1js.Sequence {
-  return new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: hashOid(hash) }), new asn1js.Null()] });
+  return new asn1js.Sequence({
+    value: [new asn1js.ObjectIdentifier({ value: hashOid(hash) }), new asn1js.Null()],
+  });
 }
 
 /** SpcIndirectDataContent ::= SEQUENCE { data SpcAttributeTypeAndOptionalValue, messageDigest DigestInfo }. */
@@ -28,7 +30,8 @@ export function decodeIndirectData(content: asn1js.AsnType): IndirectData {
   const [type, value] = (data as asn1js.Sequence).valueBlock.value;
   const [algorithm, digest] = (digestInfo as asn1js.Sequence).valueBlock.value;
   if (!(type instanceof asn1js.ObjectIdentifier)) fail('no data type');
-  if (!(algorithm instanceof asn1js.Sequence) || !(digest instanceof asn1js.OctetString)) fail('bad DigestInfo');
+  if (!(algorithm instanceof asn1js.Sequence) || !(digest instanceof asn1js.OctetString))
+    fail('bad DigestInfo');
   const oid = (algorithm as asn1js.Sequence).valueBlock.value[0];
   const hash = oid instanceof asn1js.ObjectIdentifier ? hashFromOid(oid.valueBlock.toString()) : undefined;
   if (!hash) return fail('unsupported digest algorithm');

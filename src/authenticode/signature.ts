@@ -3,7 +3,8 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import type { IndirectData } from '../formats/format.js';
 import { hashFromOid, type HashAlgorithm } from './algorithms.js';
-import { contentsOf, fromDer, toDer } from './der.js';
+import { certificatesOf, signedDataOf, signerCertificateOf } from './cms.js';
+import { contentsOf, toDer } from './der.js';
 import { decodeIndirectData } from './indirect-data.js';
 import { OID } from './oids.js';
 
@@ -14,18 +15,18 @@ import { OID } from './oids.js';
 export class AuthenticodeSignature {
   constructor(readonly signedData: pkijs.SignedData) {
     if (signedData.signerInfos.length !== 1) {
-      throw new Error(`an Authenticode signature has one signer, this one has ${signedData.signerInfos.length}`);
+      throw new Error(
+        `an Authenticode signature has one signer, this one has ${signedData.signerInfos.length}`,
+      );
     }
   }
 
   static fromDer(der: Uint8Array): AuthenticodeSignature {
-    const contentInfo = new pkijs.ContentInfo({ schema: fromDer(der, 'the signature') });
-    if (contentInfo.contentType !== OID.signedData) {
-      throw new Error(`the signature is not a PKCS#7 SignedData (content type ${contentInfo.contentType})`);
-    }
-    const signedData = new pkijs.SignedData({ schema: contentInfo.content });
+    const signedData = signedDataOf(der, 'the signature');
     if (signedData.encapContentInfo.eContentType !== OID.spcIndirectData) {
-      throw new Error(`the signature is not Authenticode (content type ${signedData.encapContentInfo.eContentType})`);
+      throw new Error(
+        `the signature is not Authenticode (content type ${signedData.encapContentInfo.eContentType})`,
+      );
     }
     return new AuthenticodeSignature(signedData);
   }
@@ -72,18 +73,17 @@ export class AuthenticodeSignature {
   }
 
   unsignedValues(type: string): asn1js.AsnType[] {
-    return this.signerInfo.unsignedAttrs?.attributes.filter((a) => a.type === type).flatMap((a) => a.values) ?? [];
+    return (
+      this.signerInfo.unsignedAttrs?.attributes.filter((a) => a.type === type).flatMap((a) => a.values) ?? []
+    );
   }
 
   get certificates(): pkijs.Certificate[] {
-    return (this.signedData.certificates ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate);
+    return certificatesOf(this.signedData);
   }
 
-  /** The certificate named by the SignerInfo's issuer and serial number. */
   get signerCertificate(): pkijs.Certificate | undefined {
-    const sid = this.signerInfo.sid;
-    if (!(sid instanceof pkijs.IssuerAndSerialNumber)) return undefined;
-    return this.certificates.find((c) => c.issuer.isEqual(sid.issuer) && c.serialNumber.isEqual(sid.serialNumber));
+    return signerCertificateOf(this.signedData);
   }
 
   /** RFC 3161 TimeStampToken (DER ContentInfo), if the signature is timestamped that way. */

@@ -3,6 +3,7 @@ import type { SignableFile } from '../formats/format.js';
 import { messageOf } from '../errors.js';
 import type { HashAlgorithm } from './algorithms.js';
 import { checkChain, commonName } from './chain.js';
+import { toX509 } from './cms.js';
 import { OID } from './oids.js';
 import type { AuthenticodeSignature } from './signature.js';
 import { checkTimestampToken } from './timestamp-token.js';
@@ -25,7 +26,7 @@ export interface Trust {
 export function signatureValueProblem(signature: AuthenticodeSignature): string | undefined {
   const certificate = signature.signerCertificate;
   if (!certificate) return 'the signer certificate is not in the signature';
-  const x509 = new X509Certificate(Buffer.from(certificate.toSchema().toBER()));
+  const x509 = toX509(certificate);
   const key = x509.publicKey;
   const valid = verifySignatureBytes(
     signature.digestAlgorithm,
@@ -55,28 +56,35 @@ export async function verifySignature(
   const indirect = signature.indirectData;
   await check(async () => {
     const actual = await file.indirectData(indirect.hash);
-    return actual.digest.equals(indirect.digest) ? undefined : 'the file digest does not match the signature (the file was modified)';
+    return actual.digest.equals(indirect.digest)
+      ? undefined
+      : 'the file digest does not match the signature (the file was modified)';
   });
   await check(() => file.checkIndirectData(indirect.type, indirect.value));
-  await check(() => (signature.messageDigestMatches() ? undefined : 'the messageDigest attribute does not match the signed content'));
+  await check(() =>
+    signature.messageDigestMatches()
+      ? undefined
+      : 'the messageDigest attribute does not match the signed content',
+  );
   await check(() => signatureValueProblem(signature));
 
   let timestamp: Date | undefined;
   const token = signature.timestampToken;
   if (token) {
     await check(async () => {
-      const result = await checkTimestampToken(token, signature.signatureValue, {
-        trustedCertificates: trust.anchors.map((a) => a.raw),
-      });
+      const result = await checkTimestampToken(token, signature.signatureValue, trust);
       timestamp = result.time;
       return undefined;
     });
   }
 
-  const certificates = signature.certificates.map((c) => new X509Certificate(Buffer.from(c.toSchema().toBER())));
+  const certificates = signature.certificates.map(toX509);
   const signerCertificate = signature.signerCertificate;
-  const leaf = signerCertificate && new X509Certificate(Buffer.from(signerCertificate.toSchema().toBER()));
-  if (leaf) await check(() => checkChain(leaf, certificates, trust.anchors, timestamp ?? new Date(), OID.codeSigning));
+  const leaf = signerCertificate && toX509(signerCertificate);
+  if (leaf)
+    await check(() =>
+      checkChain(leaf, certificates, trust.anchors, timestamp ?? new Date(), OID.codeSigning),
+    );
 
   const nested: SignatureReport[] = [];
   for (const inner of signature.nested) nested.push(await verifySignature(inner, file, trust));

@@ -12,7 +12,9 @@ export interface OpenedFile {
 /** Opens `path` read-only and picks its format from its content. */
 export async function openSignable(path: string): Promise<OpenedFile> {
   const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
-    throw new UserError(error.code === 'ENOENT' ? 'no such file' : `cannot read it (${error.code ?? error.message})`);
+    throw new UserError(
+      error.code === 'ENOENT' ? 'no such file' : `cannot read it (${error.code ?? error.message})`,
+    );
   });
   if (info.isDirectory()) throw new UserError('is a directory, not a file (name the files inside it)');
   if (!info.isFile()) throw new UserError('is not a regular file');
@@ -25,7 +27,9 @@ export async function openSignable(path: string): Promise<OpenedFile> {
     const format = detectFormat(head);
     if (!format) {
       throw new UserError(
-        info.size === 0 ? 'the file is empty' : `not a file format vaultsign can sign (supported: ${supportedFormats()})`,
+        info.size === 0
+          ? 'the file is empty'
+          : `not a file format vaultsign can sign (supported: ${supportedFormats()})`,
       );
     }
     const file = await format.open(handle, info.size);

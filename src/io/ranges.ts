@@ -15,7 +15,7 @@ export async function readRanges(
 ): Promise<void> {
   const buffer = Buffer.allocUnsafe(CHUNK);
   for (const { start, end } of ranges) {
-    for (let offset = start; offset < end; ) {
+    for (let offset = start; offset < end;) {
       const want = Math.min(CHUNK, end - offset);
       const { bytesRead } = await handle.read(buffer, 0, want, offset);
       if (bytesRead === 0) throw new Error(`the file shrank while being read (at offset ${offset})`);

@@ -11,7 +11,10 @@ import { basename, dirname, join } from 'node:path';
 export async function replaceFile(path: string, write: (output: FileHandle) => Promise<void>): Promise<void> {
   const target = await realpath(path);
   const { mode } = await stat(target);
-  const temporary = join(dirname(target), `.${basename(target)}.vaultsign-${randomBytes(6).toString('hex')}.tmp`);
+  const temporary = join(
+    dirname(target),
+    `.${basename(target)}.vaultsign-${randomBytes(6).toString('hex')}.tmp`,
+  );
   const output = await open(temporary, 'wx', mode & 0o7777);
   try {
     await write(output);

@@ -49,7 +49,8 @@ export async function signFile(path: string, signer: Signer, settings: SignSetti
     if (file.signature && settings.existing === 'skip') {
       return { status: 'skipped', detail: 'already signed (--skip-signed)' };
     }
-    const primary = file.signature && settings.existing === 'append' ? existingSignature(file.signature) : undefined;
+    const primary =
+      file.signature && settings.existing === 'append' ? existingSignature(file.signature) : undefined;
 
     const indirect = await file.indirectData(settings.fileDigest, { pageHashes: settings.pageHashes });
     const signature = await createSignature(indirect, signer, settings);

@@ -16,7 +16,7 @@ export function buildCertificateTable(der: Buffer): Buffer {
 
 /** The PKCS#7 signature of the first PKCS_SIGNED_DATA entry; nested signatures live inside it. */
 export function signatureFromCertificateTable(table: Buffer): Buffer | undefined {
-  for (let pos = 0; pos + 8 <= table.length; ) {
+  for (let pos = 0; pos + 8 <= table.length;) {
     const length = table.readUInt32LE(pos);
     if (length < 8 || pos + length > table.length) {
       throw new UserError(`the certificate table has a corrupt entry at offset ${pos} (length ${length})`);

@@ -71,7 +71,10 @@ export async function readPeLayout(handle: FileHandle, fileSize: number): Promis
   const directoriesAt = pe32plus ? 112 : 96;
   if (optionalSize < directoriesAt) bad('the optional header is too short for its data directories');
   const directoryCount = optional.readUInt32LE(directoriesAt - 4);
-  if (directoryCount <= SECURITY_DIRECTORY_INDEX || optionalSize < directoriesAt + 8 * (SECURITY_DIRECTORY_INDEX + 1)) {
+  if (
+    directoryCount <= SECURITY_DIRECTORY_INDEX ||
+    optionalSize < directoriesAt + 8 * (SECURITY_DIRECTORY_INDEX + 1)
+  ) {
     bad('the optional header has no certificate table entry');
   }
   const certEntry = directoriesAt + 8 * SECURITY_DIRECTORY_INDEX;
@@ -96,10 +99,14 @@ export async function readPeLayout(handle: FileHandle, fileSize: number): Promis
   let certTable: PeLayout['certTable'];
   if (certOffset !== 0 || certSize !== 0) {
     if (certOffset + certSize > fileSize || certSize < 8) {
-      bad(`the certificate table (offset ${certOffset}, ${certSize} bytes) points outside the file (${fileSize} bytes)`);
+      bad(
+        `the certificate table (offset ${certOffset}, ${certSize} bytes) points outside the file (${fileSize} bytes)`,
+      );
     }
     if (certOffset < sectionsEnd) {
-      bad(`the certificate table (offset ${certOffset}) overlaps the headers or sections (which end at ${sectionsEnd})`);
+      bad(
+        `the certificate table (offset ${certOffset}) overlaps the headers or sections (which end at ${sectionsEnd})`,
+      );
     }
     // Data after the table would be outside every signature's digest (the trick behind CVE-2013-3900).
     if (certOffset + certSize !== fileSize) {

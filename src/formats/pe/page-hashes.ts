@@ -19,7 +19,11 @@ export function pageHashAlgorithm(signatureHash: HashAlgorithm): HashAlgorithm {
  * The page hash table: (file offset, hash) for the headers page and every SectionAlignment page of
  * every section, each zero-padded to a full page, then (end of last section, zero hash).
  */
-export async function computePageHashes(handle: FileHandle, layout: PeLayout, hash: HashAlgorithm): Promise<Buffer> {
+export async function computePageHashes(
+  handle: FileHandle,
+  layout: PeLayout,
+  hash: HashAlgorithm,
+): Promise<Buffer> {
   const page = layout.sectionAlignment;
   const headers = layout.sizeOfHeaders;
   if (page < 512 || page > 4 << 20 || page < headers || headers < layout.certDirOffset + 8) {

@@ -9,18 +9,13 @@ import { buildCertificateTable, signatureFromCertificateTable } from './certific
 import { PeChecksum } from './checksum.js';
 import { looksLikePe, readPeLayout, type PeLayout } from './headers.js';
 import { encodePeImageData, pageHashesOf, SPC_PE_IMAGE_DATA } from './image-data.js';
-import {
-  computePageHashes,
-  decodePageHashes,
-  encodePageHashes,
-  pageHashAlgorithm,
-} from './page-hashes.js';
+import { computePageHashes, decodePageHashes, encodePageHashes, pageHashAlgorithm } from './page-hashes.js';
 
 class PeFile implements SignableFile {
   readonly format = 'PE';
   /** Signed data ends where the certificate table starts (or at the end of an unsigned file). */
   private readonly contentEnd: number;
-  /** An unsigned file is hashed and written as if zero-padded to a multiple of 8. */
+  /** The certificate table starts 8-aligned: zero padding, hashed as part of the file. */
   private readonly padding: number;
 
   constructor(
@@ -29,7 +24,7 @@ class PeFile implements SignableFile {
     readonly signature: Buffer | undefined,
   ) {
     this.contentEnd = layout.certTable ? layout.certTable.offset : layout.fileSize;
-    this.padding = layout.certTable ? 0 : (8 - (layout.fileSize % 8)) % 8;
+    this.padding = (8 - (this.contentEnd % 8)) % 8;
   }
 
   /** The Authenticode image hash skips the CheckSum field and the Certificate Table entry. */
@@ -54,7 +49,12 @@ class PeFile implements SignableFile {
       const pageHash = pageHashAlgorithm(hash);
       pageHashes = encodePageHashes(await computePageHashes(this.handle, this.layout, pageHash), pageHash);
     }
-    return { type: SPC_PE_IMAGE_DATA, value: encodePeImageData(pageHashes), hash, digest: await this.digest(hash) };
+    return {
+      type: SPC_PE_IMAGE_DATA,
+      value: encodePeImageData(pageHashes),
+      hash,
+      digest: await this.digest(hash),
+    };
   }
 
   async checkIndirectData(type: string, value: asn1js.AsnType | undefined): Promise<string | undefined> {

@@ -1,0 +1,139 @@
+import { createHash, randomBytes } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { UserError, messageOf } from '../errors.js';
+import { HttpError } from '../io/http-error.js';
+import { retry } from '../io/retry.js';
+import type { HashAlgorithm } from './algorithms.js';
+import { toDer } from './der.js';
+import { algorithmIdentifier } from './indirect-data.js';
+import { parseTimestampToken, timestampSignatureHolds } from './timestamp-token.js';
+
+export interface TimestampRequestOptions {
+  /** Tried in order; the next one only when the previous failed every attempt. */
+  readonly urls: readonly string[];
+  readonly hash: HashAlgorithm;
+  readonly attemptsPerUrl?: number;
+  readonly timeoutMs?: number;
+  readonly baseDelayMs?: number;
+  readonly maxDelayMs?: number;
+  readonly signal?: AbortSignal;
+  readonly onRetry?: (url: string, attempt: number, error: unknown) => void;
+}
+
+export interface TimestampResult {
+  /** DER ContentInfo of the TimeStampToken, ready for the unsigned attribute. */
+  readonly token: Buffer;
+  readonly time: Date;
+  readonly url: string;
+}
+
+const PKI_STATUS = [
+  'granted',
+  'grantedWithMods',
+  'rejection',
+  'waiting',
+  'revocationWarning',
+  'revocationNotification',
+];
+
+function buildRequest(imprint: Buffer, hash: HashAlgorithm, nonce: Buffer): Buffer {
+  const request = new pkijs.TimeStampReq({
+    version: 1,
+    messageImprint: new pkijs.MessageImprint({
+      hashAlgorithm: new pkijs.AlgorithmIdentifier({ schema: algorithmIdentifier(hash) }),
+      hashedMessage: new asn1js.OctetString({ valueHex: imprint }),
+    }),
+    nonce: new asn1js.Integer({ valueHex: nonce }),
+    certReq: true,
+  });
+  return toDer(request.toSchema());
+}
+
+/** Checks the TSA's answer against what we asked and returns the token. */
+async function tokenFromReply(
+  reply: Buffer,
+  imprint: Buffer,
+  hash: HashAlgorithm,
+  nonce: Buffer,
+): Promise<Buffer> {
+  let response: pkijs.TimeStampResp;
+  try {
+    response = pkijs.TimeStampResp.fromBER(new Uint8Array(reply));
+  } catch {
+    throw new Error('the reply is not an RFC 3161 TimeStampResp');
+  }
+  const { status, statusStrings, failInfo } = response.status;
+  if (status !== 0 && status !== 1) {
+    const text = statusStrings?.map((s) => s.valueBlock.value).join('; ');
+    const fail = failInfo
+      ? `, failInfo ${Buffer.from(failInfo.valueBlock.valueHexView).toString('hex')}`
+      : '';
+    throw new Error(
+      `the TSA refused: status ${PKI_STATUS[status] ?? status}${text ? ` (${text})` : ''}${fail}`,
+    );
+  }
+  if (!response.timeStampToken) throw new Error('the reply grants a timestamp but carries no token');
+  const tokenDer = toDer(response.timeStampToken.toSchema());
+  const token = parseTimestampToken(tokenDer);
+  if (token.hash !== hash || !token.imprint.equals(imprint)) {
+    throw new Error('the token is for other data (message imprint mismatch)');
+  }
+  const echoed = token.info.nonce && Buffer.from(token.info.nonce.valueBlock.valueHexView);
+  if (!echoed || !echoed.equals(nonce)) throw new Error('the token does not echo our nonce');
+  if (!(await timestampSignatureHolds(token))) throw new Error('the token signature does not verify');
+  return tokenDer;
+}
+
+async function requestOnce(
+  url: string,
+  imprint: Buffer,
+  hash: HashAlgorithm,
+  options: TimestampRequestOptions,
+) {
+  // A positive INTEGER whose DER form is exactly these bytes: top bit clear, first byte non-zero.
+  const nonce = randomBytes(8);
+  nonce[0] = (nonce[0] & 0x7f) | 0x01;
+  const timeout = AbortSignal.timeout(options.timeoutMs ?? 30_000);
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/timestamp-query', Accept: 'application/timestamp-reply' },
+    body: new Uint8Array(buildRequest(imprint, hash, nonce)),
+    signal: options.signal ? AbortSignal.any([timeout, options.signal]) : timeout,
+  });
+  if (!response.ok) throw await HttpError.from(response, url);
+  const token = await tokenFromReply(Buffer.from(await response.arrayBuffer()), imprint, hash, nonce);
+  return { token, time: parseTimestampToken(token).time, url };
+}
+
+/** Why a request failed, in words: fetch hides the network cause one level down. */
+function reason(error: unknown): string {
+  const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+  return `${messageOf(error)}${cause}`;
+}
+
+/** Gets an RFC 3161 timestamp over `signatureValue`, trying each URL with retries before the next. */
+export async function requestTimestamp(
+  signatureValue: Buffer,
+  options: TimestampRequestOptions,
+): Promise<TimestampResult> {
+  const imprint = createHash(options.hash).update(signatureValue).digest();
+  const failures: string[] = [];
+  for (const url of options.urls) {
+    try {
+      return await retry(() => requestOnce(url, imprint, options.hash, options), {
+        attempts: options.attemptsPerUrl ?? 3,
+        baseDelayMs: options.baseDelayMs ?? 1000,
+        maxDelayMs: options.maxDelayMs ?? 30_000,
+        signal: options.signal,
+        isRetryable: (error) => !(error instanceof HttpError) || error.retryable,
+        requestedDelayMs: (error) => (error instanceof HttpError ? error.retryAfterMs : undefined),
+        onRetry: (error, attempt) => options.onRetry?.(url, attempt, error),
+      });
+    } catch (error) {
+      options.signal?.throwIfAborted();
+      failures.push(`${url}: ${reason(error)}`);
+    }
+  }
+  throw new UserError(`no timestamp service answered (${failures.join('; ')})`);
+}

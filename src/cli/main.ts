@@ -1,0 +1,58 @@
+import { parseArgs } from 'node:util';
+import { buildSignConfig, type SignInputs } from '../config/sign-config.js';
+import { UserError, messageOf } from '../errors.js';
+import { helpText, SIGN_OPTIONS, VERIFY_OPTIONS, type OptionSpec } from './options.js';
+import { runSign } from './sign-command.js';
+import { runVerify } from './verify-command.js';
+
+export interface Console {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const USAGE = 2;
+
+function parse(args: string[], options: Record<string, OptionSpec>) {
+  const config = Object.fromEntries(
+    Object.entries(options).map(([name, spec]) => [
+      name,
+      { type: spec.type, multiple: spec.multiple ?? false },
+    ]),
+  );
+  try {
+    return parseArgs({ args, options: config, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UserError(`${messageOf(error)} (see vaultsign --help)`);
+  }
+}
+
+/** Runs one CLI invocation; returns the exit status. */
+export async function main(
+  argv: string[],
+  io: Console,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    io.out(helpText());
+    return command ? 0 : USAGE;
+  }
+  try {
+    if (command === 'sign') {
+      const { values, positionals } = parse(rest, SIGN_OPTIONS);
+      if (positionals.length === 0) throw new UserError('sign: no files given');
+      const inputs = values as SignInputs;
+      inputs['pfx-password'] ??= env.VAULTSIGN_PFX_PASSWORD;
+      return await runSign(buildSignConfig(inputs), positionals, io);
+    }
+    if (command === 'verify') {
+      const { values, positionals } = parse(rest, VERIFY_OPTIONS);
+      if (positionals.length === 0) throw new UserError('verify: no files given');
+      return await runVerify(values['ca-file'] as string | undefined, positionals, io);
+    }
+    throw new UserError(`unknown command "${command}" (use sign or verify; see vaultsign --help)`);
+  } catch (error) {
+    io.err(`error: ${messageOf(error)}`);
+    return error instanceof UserError ? USAGE : 1;
+  }
+}
