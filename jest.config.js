@@ -4,7 +4,6 @@ export default {
   testEnvironment: 'node',
   roots: ['<rootDir>/__tests__'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
-  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true }] },
-  globalSetup: '<rootDir>/test/global-setup.ts',
-  testTimeout: 60000,
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
+  testTimeout: 120000,
 };

@@ -22297,9 +22297,10 @@ function parseTimestampToken(der) {
         imprint: Buffer.from(info.messageImprint.hashedMessage.valueBlock.valueHexView),
     };
 }
-/** Checks the token's own signature (not yet whom its signer chains to). */
-async function timestampSignatureHolds(token) {
-    return token.signedData.verify({ signer: 0, checkChain: false }).catch(() => false);
+/** Checks the token's own signature over `stamped` (not yet whom its signer chains to). */
+async function timestampSignatureHolds(token, stamped) {
+    const data = new Uint8Array(stamped).buffer;
+    return token.signedData.verify({ signer: 0, checkChain: false, data }).catch(() => false);
 }
 /**
  * Checks that a token timestamps `signatureValue`: its imprint, its signature, and — given trusted
@@ -22310,7 +22311,7 @@ async function checkTimestampToken(der, signatureValue, trust = {}) {
     if (!(0,external_node_crypto_namespaceObject.createHash)(token.hash).update(signatureValue).digest().equals(token.imprint)) {
         throw new Error('the timestamp is for other data (message imprint mismatch)');
     }
-    if (!(await timestampSignatureHolds(token)))
+    if (!(await timestampSignatureHolds(token, signatureValue)))
         throw new Error('the timestamp signature does not verify');
     const signerCertificate = signerCertificateOf(token.signedData);
     if (!signerCertificate)
@@ -22355,7 +22356,7 @@ function buildRequest(imprint, hash, nonce) {
     return toDer(request.toSchema());
 }
 /** Checks the TSA's answer against what we asked and returns the token. */
-async function tokenFromReply(reply, imprint, hash, nonce) {
+async function tokenFromReply(reply, query) {
     let response;
     try {
         response = TimeStampResp.fromBER(new Uint8Array(reply));
@@ -22375,30 +22376,36 @@ async function tokenFromReply(reply, imprint, hash, nonce) {
         throw new Error('the reply grants a timestamp but carries no token');
     const tokenDer = toDer(response.timeStampToken.toSchema());
     const token = parseTimestampToken(tokenDer);
-    if (token.hash !== hash || !token.imprint.equals(imprint)) {
+    if (token.hash !== query.hash || !token.imprint.equals(query.imprint)) {
         throw new Error('the token is for other data (message imprint mismatch)');
     }
     const echoed = token.info.nonce && Buffer.from(token.info.nonce.valueBlock.valueHexView);
-    if (!echoed || !echoed.equals(nonce))
+    if (!echoed || !echoed.equals(query.nonce))
         throw new Error('the token does not echo our nonce');
-    if (!(await timestampSignatureHolds(token)))
+    if (!(await timestampSignatureHolds(token, query.stamped)))
         throw new Error('the token signature does not verify');
     return tokenDer;
 }
-async function requestOnce(url, imprint, hash, options) {
+async function requestOnce(url, stamped, options) {
     // A positive INTEGER whose DER form is exactly these bytes: top bit clear, first byte non-zero.
     const nonce = (0,external_node_crypto_namespaceObject.randomBytes)(8);
     nonce[0] = (nonce[0] & 0x7f) | 0x01;
+    const query = {
+        stamped,
+        hash: options.hash,
+        imprint: (0,external_node_crypto_namespaceObject.createHash)(options.hash).update(stamped).digest(),
+        nonce,
+    };
     const timeout = AbortSignal.timeout(options.timeoutMs ?? 30_000);
     const response = await fetch(url, {
         method: 'POST',
         headers: { 'Content-Type': 'application/timestamp-query', Accept: 'application/timestamp-reply' },
-        body: new Uint8Array(buildRequest(imprint, hash, nonce)),
+        body: new Uint8Array(buildRequest(query.imprint, query.hash, nonce)),
         signal: options.signal ? AbortSignal.any([timeout, options.signal]) : timeout,
     });
     if (!response.ok)
         throw await HttpError.from(response, url);
-    const token = await tokenFromReply(Buffer.from(await response.arrayBuffer()), imprint, hash, nonce);
+    const token = await tokenFromReply(Buffer.from(await response.arrayBuffer()), query);
     return { token, time: parseTimestampToken(token).time, url };
 }
 /** Why a request failed, in words: fetch hides the network cause one level down. */
@@ -22408,11 +22415,10 @@ function reason(error) {
 }
 /** Gets an RFC 3161 timestamp over `signatureValue`, trying each URL with retries before the next. */
 async function requestTimestamp(signatureValue, options) {
-    const imprint = (0,external_node_crypto_namespaceObject.createHash)(options.hash).update(signatureValue).digest();
     const failures = [];
     for (const url of options.urls) {
         try {
-            return await retry(() => requestOnce(url, imprint, options.hash, options), {
+            return await retry(() => requestOnce(url, signatureValue, options), {
                 attempts: options.attemptsPerUrl ?? 3,
                 baseDelayMs: options.baseDelayMs ?? 1000,
                 maxDelayMs: options.maxDelayMs ?? 30_000,

@@ -50,13 +50,17 @@ function buildRequest(imprint: Buffer, hash: HashAlgorithm, nonce: Buffer): Buff
   return toDer(request.toSchema());
 }
 
+/** What one request asked for: the reply must match all of it. */
+interface Query {
+  /** The bytes being timestamped (the SignerInfo signature value). */
+  readonly stamped: Buffer;
+  readonly hash: HashAlgorithm;
+  readonly imprint: Buffer;
+  readonly nonce: Buffer;
+}
+
 /** Checks the TSA's answer against what we asked and returns the token. */
-async function tokenFromReply(
-  reply: Buffer,
-  imprint: Buffer,
-  hash: HashAlgorithm,
-  nonce: Buffer,
-): Promise<Buffer> {
+async function tokenFromReply(reply: Buffer, query: Query): Promise<Buffer> {
   let response: pkijs.TimeStampResp;
   try {
     response = pkijs.TimeStampResp.fromBER(new Uint8Array(reply));
@@ -76,33 +80,39 @@ async function tokenFromReply(
   if (!response.timeStampToken) throw new Error('the reply grants a timestamp but carries no token');
   const tokenDer = toDer(response.timeStampToken.toSchema());
   const token = parseTimestampToken(tokenDer);
-  if (token.hash !== hash || !token.imprint.equals(imprint)) {
+  if (token.hash !== query.hash || !token.imprint.equals(query.imprint)) {
     throw new Error('the token is for other data (message imprint mismatch)');
   }
   const echoed = token.info.nonce && Buffer.from(token.info.nonce.valueBlock.valueHexView);
-  if (!echoed || !echoed.equals(nonce)) throw new Error('the token does not echo our nonce');
-  if (!(await timestampSignatureHolds(token))) throw new Error('the token signature does not verify');
+  if (!echoed || !echoed.equals(query.nonce)) throw new Error('the token does not echo our nonce');
+  if (!(await timestampSignatureHolds(token, query.stamped)))
+    throw new Error('the token signature does not verify');
   return tokenDer;
 }
 
 async function requestOnce(
   url: string,
-  imprint: Buffer,
-  hash: HashAlgorithm,
+  stamped: Buffer,
   options: TimestampRequestOptions,
-) {
+): Promise<TimestampResult> {
   // A positive INTEGER whose DER form is exactly these bytes: top bit clear, first byte non-zero.
   const nonce = randomBytes(8);
   nonce[0] = (nonce[0] & 0x7f) | 0x01;
+  const query: Query = {
+    stamped,
+    hash: options.hash,
+    imprint: createHash(options.hash).update(stamped).digest(),
+    nonce,
+  };
   const timeout = AbortSignal.timeout(options.timeoutMs ?? 30_000);
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'Content-Type': 'application/timestamp-query', Accept: 'application/timestamp-reply' },
-    body: new Uint8Array(buildRequest(imprint, hash, nonce)),
+    body: new Uint8Array(buildRequest(query.imprint, query.hash, nonce)),
     signal: options.signal ? AbortSignal.any([timeout, options.signal]) : timeout,
   });
   if (!response.ok) throw await HttpError.from(response, url);
-  const token = await tokenFromReply(Buffer.from(await response.arrayBuffer()), imprint, hash, nonce);
+  const token = await tokenFromReply(Buffer.from(await response.arrayBuffer()), query);
   return { token, time: parseTimestampToken(token).time, url };
 }
 
@@ -117,11 +127,10 @@ export async function requestTimestamp(
   signatureValue: Buffer,
   options: TimestampRequestOptions,
 ): Promise<TimestampResult> {
-  const imprint = createHash(options.hash).update(signatureValue).digest();
   const failures: string[] = [];
   for (const url of options.urls) {
     try {
-      return await retry(() => requestOnce(url, imprint, options.hash, options), {
+      return await retry(() => requestOnce(url, signatureValue, options), {
         attempts: options.attemptsPerUrl ?? 3,
         baseDelayMs: options.baseDelayMs ?? 1000,
         maxDelayMs: options.maxDelayMs ?? 30_000,

@@ -38,9 +38,10 @@ export function parseTimestampToken(der: Uint8Array): TimestampToken {
   };
 }
 
-/** Checks the token's own signature (not yet whom its signer chains to). */
-export async function timestampSignatureHolds(token: TimestampToken): Promise<boolean> {
-  return token.signedData.verify({ signer: 0, checkChain: false }).catch(() => false);
+/** Checks the token's own signature over `stamped` (not yet whom its signer chains to). */
+export async function timestampSignatureHolds(token: TimestampToken, stamped: Buffer): Promise<boolean> {
+  const data = new Uint8Array(stamped).buffer;
+  return token.signedData.verify({ signer: 0, checkChain: false, data }).catch(() => false);
 }
 
 /**
@@ -56,7 +57,8 @@ export async function checkTimestampToken(
   if (!createHash(token.hash).update(signatureValue).digest().equals(token.imprint)) {
     throw new Error('the timestamp is for other data (message imprint mismatch)');
   }
-  if (!(await timestampSignatureHolds(token))) throw new Error('the timestamp signature does not verify');
+  if (!(await timestampSignatureHolds(token, signatureValue)))
+    throw new Error('the timestamp signature does not verify');
   const signerCertificate = signerCertificateOf(token.signedData);
   if (!signerCertificate) throw new Error('the timestamp carries no signer certificate');
   const signer = toX509(signerCertificate);
