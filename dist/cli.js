@@ -22597,7 +22597,7 @@ function looksLikePe(head) {
     return head.length >= 2 && head[0] === 0x4d && head[1] === 0x5a;
 }
 function bad(problem) {
-    throw new UserError(`not a valid PE file: ${problem}`);
+    throw new UserError(`not a valid PE file: ${problem} (is it complete? rebuild it, or leave it out)`);
 }
 async function readAt(handle, offset, length) {
     const buffer = Buffer.alloc(length);
@@ -22962,7 +22962,7 @@ async function openSignable(path) {
         if (!format) {
             throw new UserError(info.size === 0
                 ? 'the file is empty'
-                : `not a file format vaultsign can sign (supported: ${supportedFormats()})`);
+                : `not a file format vaultsign can sign (supported: ${supportedFormats()}); leave it out of the file list`);
         }
         const file = await format.open(handle, info.size);
         return { file, size: info.size, close: () => handle.close() };

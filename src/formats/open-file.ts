@@ -29,7 +29,7 @@ export async function openSignable(path: string): Promise<OpenedFile> {
       throw new UserError(
         info.size === 0
           ? 'the file is empty'
-          : `not a file format vaultsign can sign (supported: ${supportedFormats()})`,
+          : `not a file format vaultsign can sign (supported: ${supportedFormats()}); leave it out of the file list`,
       );
     }
     const file = await format.open(handle, info.size);

@@ -36,7 +36,7 @@ export function looksLikePe(head: Buffer): boolean {
 }
 
 function bad(problem: string): never {
-  throw new UserError(`not a valid PE file: ${problem}`);
+  throw new UserError(`not a valid PE file: ${problem} (is it complete? rebuild it, or leave it out)`);
 }
 
 async function readAt(handle: FileHandle, offset: number, length: number): Promise<Buffer> {
