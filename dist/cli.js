@@ -225,6 +225,79 @@ Exit status: 0 when every file was signed (or skipped) or verified, 1 when any f
 `;
 }
 
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: external "node:crypto"
+const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: ./src/io/replace-file.ts
+
+
+
+/**
+ * Replaces the file at `path` with what `write` produces. The new content goes to a temporary file in
+ * the same folder, is flushed to disk, then renamed over the original in one step: a failure or a kill
+ * at any moment leaves either the old file or the complete new one. Keeps the file's mode; a symlink
+ * keeps pointing at the (replaced) file it named.
+ */
+async function replaceFile(path, write) {
+    const target = await (0,promises_namespaceObject.realpath)(path);
+    const { mode } = await (0,promises_namespaceObject.stat)(target);
+    const temporary = (0,external_node_path_namespaceObject.join)((0,external_node_path_namespaceObject.dirname)(target), `.${(0,external_node_path_namespaceObject.basename)(target)}.vaultsign-${(0,external_node_crypto_namespaceObject.randomBytes)(6).toString('hex')}.tmp`);
+    const output = await (0,promises_namespaceObject.open)(temporary, 'wx', mode & 0o7777);
+    try {
+        await write(output);
+        await output.chmod(mode & 0o7777);
+        await output.sync();
+        await output.close();
+        await (0,promises_namespaceObject.rename)(temporary, target);
+    }
+    catch (error) {
+        await output.close().catch(() => undefined);
+        await (0,promises_namespaceObject.unlink)(temporary).catch(() => undefined);
+        throw error;
+    }
+    await syncFolder((0,external_node_path_namespaceObject.dirname)(target));
+}
+/** Makes the rename itself durable; folders cannot be opened for that on Windows, where it is not needed. */
+async function syncFolder(folder) {
+    if (process.platform === 'win32')
+        return;
+    const handle = await (0,promises_namespaceObject.open)(folder, 'r');
+    try {
+        await handle.sync();
+    }
+    finally {
+        await handle.close();
+    }
+}
+const LEFTOVER = /^\.(.+)\.vaultsign-[0-9a-f]{12}\.tmp$/;
+/**
+ * Removes the temporary files that a killed earlier run left beside any of `paths` (the originals were
+ * never touched by them). One directory listing per folder.
+ */
+async function removeLeftovers(paths) {
+    const names = new Map();
+    for (const path of paths) {
+        const folder = (0,external_node_path_namespaceObject.dirname)(path);
+        if (!names.has(folder))
+            names.set(folder, new Set());
+        names.get(folder).add((0,external_node_path_namespaceObject.basename)(path));
+    }
+    const removed = [];
+    for (const [folder, bases] of names) {
+        const entries = await (0,promises_namespaceObject.readdir)(folder).catch(() => []);
+        for (const entry of entries) {
+            const match = LEFTOVER.exec(entry);
+            if (match && bases.has(match[1])) {
+                await (0,promises_namespaceObject.unlink)((0,external_node_path_namespaceObject.join)(folder, entry)).then(() => removed.push((0,external_node_path_namespaceObject.join)(folder, entry)), () => undefined);
+            }
+        }
+    }
+    return removed;
+}
+
 ;// CONCATENATED MODULE: ./src/pipeline/pool.ts
 /** Runs `work` over `items` with at most `limit` at a time; results keep the items' order. */
 async function mapWithLimit(items, limit, work) {
@@ -240,8 +313,6 @@ async function mapWithLimit(items, limit, work) {
     return results;
 }
 
-;// CONCATENATED MODULE: external "node:crypto"
-const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
 ;// CONCATENATED MODULE: ./node_modules/@peculiar/utils/build/bytes/buffer-source.js
 //#region src/bytes/buffer-source.ts
 const ARRAY_BUFFER_TAG = "[object ArrayBuffer]";
@@ -22199,7 +22270,7 @@ function parseRetryAfter(value) {
 }
 
 ;// CONCATENATED MODULE: external "node:timers/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./src/io/retry.ts
 
 /** Exponential backoff with jitter: half the step fixed, half random, so parallel callers spread out. */
@@ -22221,7 +22292,7 @@ async function retry(work, options) {
                 ? Math.min(requested, options.maxDelayMs)
                 : backoffDelay(attempt, options.baseDelayMs, options.maxDelayMs);
             options.onRetry?.(error, attempt, delay);
-            await (0,promises_namespaceObject.setTimeout)(delay, undefined, { signal: options.signal });
+            await (0,external_node_timers_promises_namespaceObject.setTimeout)(delay, undefined, { signal: options.signal });
         }
     }
 }
@@ -22504,8 +22575,6 @@ async function verifySignature(signature, file, trust) {
     };
 }
 
-;// CONCATENATED MODULE: external "node:fs/promises"
-const external_node_fs_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: ./src/io/ranges.ts
 const CHUNK = 1 << 20;
 /** Streams the bytes of `ranges` in order, through one reused buffer: never the whole file in memory. */
@@ -22945,14 +23014,14 @@ function supportedFormats() {
 
 /** Opens `path` read-only and picks its format from its content. */
 async function openSignable(path) {
-    const info = await (0,external_node_fs_promises_namespaceObject.stat)(path).catch((error) => {
+    const info = await (0,promises_namespaceObject.stat)(path).catch((error) => {
         throw new UserError(error.code === 'ENOENT' ? 'no such file' : `cannot read it (${error.code ?? error.message})`);
     });
     if (info.isDirectory())
         throw new UserError('is a directory, not a file (name the files inside it)');
     if (!info.isFile())
         throw new UserError('is not a regular file');
-    const handle = await (0,external_node_fs_promises_namespaceObject.open)(path, 'r').catch((error) => {
+    const handle = await (0,promises_namespaceObject.open)(path, 'r').catch((error) => {
         throw new UserError(`cannot open it for reading (${error.code ?? error.message})`);
     });
     try {
@@ -22970,50 +23039,6 @@ async function openSignable(path) {
     catch (error) {
         await handle.close();
         throw error;
-    }
-}
-
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-;// CONCATENATED MODULE: ./src/io/replace-file.ts
-
-
-
-/**
- * Replaces the file at `path` with what `write` produces. The new content goes to a temporary file in
- * the same folder, is flushed to disk, then renamed over the original in one step: a failure or a kill
- * at any moment leaves either the old file or the complete new one. Keeps the file's mode; a symlink
- * keeps pointing at the (replaced) file it named.
- */
-async function replaceFile(path, write) {
-    const target = await (0,external_node_fs_promises_namespaceObject.realpath)(path);
-    const { mode } = await (0,external_node_fs_promises_namespaceObject.stat)(target);
-    const temporary = (0,external_node_path_namespaceObject.join)((0,external_node_path_namespaceObject.dirname)(target), `.${(0,external_node_path_namespaceObject.basename)(target)}.vaultsign-${(0,external_node_crypto_namespaceObject.randomBytes)(6).toString('hex')}.tmp`);
-    const output = await (0,external_node_fs_promises_namespaceObject.open)(temporary, 'wx', mode & 0o7777);
-    try {
-        await write(output);
-        await output.chmod(mode & 0o7777);
-        await output.sync();
-        await output.close();
-        await (0,external_node_fs_promises_namespaceObject.rename)(temporary, target);
-    }
-    catch (error) {
-        await output.close().catch(() => undefined);
-        await (0,external_node_fs_promises_namespaceObject.unlink)(temporary).catch(() => undefined);
-        throw error;
-    }
-    await syncFolder((0,external_node_path_namespaceObject.dirname)(target));
-}
-/** Makes the rename itself durable; folders cannot be opened for that on Windows, where it is not needed. */
-async function syncFolder(folder) {
-    if (process.platform === 'win32')
-        return;
-    const handle = await (0,external_node_fs_promises_namespaceObject.open)(folder, 'r');
-    try {
-        await handle.sync();
-    }
-    finally {
-        await handle.close();
     }
 }
 
@@ -23077,9 +23102,14 @@ async function signFile(path, signer, settings) {
 
 
 
+
+
 /** Signs every file, at most `concurrency` at once; one file's failure never stops the others. */
 async function signFiles(paths, signer, settings, concurrency, onResult = () => undefined) {
-    return mapWithLimit([...new Set(paths)], concurrency, async (path) => {
+    // The same file named twice (a.exe, ./a.exe) is signed once.
+    const unique = [...new Map(paths.map((p) => [(0,external_node_path_namespaceObject.resolve)(p), p])).values()];
+    await removeLeftovers(unique);
+    return mapWithLimit(unique, concurrency, async (path) => {
         const started = performance.now();
         let result;
         try {
@@ -27443,7 +27473,7 @@ async function readPfx(der, password, file) {
 
 const EC_CURVES = ['prime256v1', 'secp384r1'];
 async function readInput(path, what) {
-    return (0,external_node_fs_promises_namespaceObject.readFile)(path).catch((error) => {
+    return (0,promises_namespaceObject.readFile)(path).catch((error) => {
         const why = error.code === 'ENOENT' ? 'no such file' : `cannot read it (${error.code ?? error.message})`;
         throw new UserError(`${what} ${path}: ${why}`);
     });
@@ -27600,7 +27630,7 @@ async function verifyFiles(paths, trust) {
 async function loadTrust(caFile) {
     if (!caFile)
         return { anchors: external_node_tls_namespaceObject.rootCertificates.map((pem) => new external_node_crypto_namespaceObject.X509Certificate(pem)) };
-    const text = await (0,external_node_fs_promises_namespaceObject.readFile)(caFile, 'utf8').catch((error) => {
+    const text = await (0,promises_namespaceObject.readFile)(caFile, 'utf8').catch((error) => {
         throw new UserError(`ca-file ${caFile}: cannot read it (${error.code ?? error.message})`);
     });
     const anchors = pemBlocks(text, 'CERTIFICATE').map((der) => new external_node_crypto_namespaceObject.X509Certificate(der));

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { open, realpath, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readdir, realpath, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -39,4 +39,33 @@ async function syncFolder(folder: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+const LEFTOVER = /^\.(.+)\.vaultsign-[0-9a-f]{12}\.tmp$/;
+
+/**
+ * Removes the temporary files that a killed earlier run left beside any of `paths` (the originals were
+ * never touched by them). One directory listing per folder.
+ */
+export async function removeLeftovers(paths: readonly string[]): Promise<string[]> {
+  const names = new Map<string, Set<string>>();
+  for (const path of paths) {
+    const folder = dirname(path);
+    if (!names.has(folder)) names.set(folder, new Set());
+    names.get(folder)!.add(basename(path));
+  }
+  const removed: string[] = [];
+  for (const [folder, bases] of names) {
+    const entries = await readdir(folder).catch(() => [] as string[]);
+    for (const entry of entries) {
+      const match = LEFTOVER.exec(entry);
+      if (match && bases.has(match[1])) {
+        await unlink(join(folder, entry)).then(
+          () => removed.push(join(folder, entry)),
+          () => undefined,
+        );
+      }
+    }
+  }
+  return removed;
 }

@@ -1,4 +1,6 @@
+import { resolve } from 'node:path';
 import { messageOf } from '../errors.js';
+import { removeLeftovers } from '../io/replace-file.js';
 import type { Signer } from '../signers/signer.js';
 import { mapWithLimit } from './pool.js';
 import { signFile, type SignSettings } from './sign-file.js';
@@ -19,7 +21,10 @@ export async function signFiles(
   concurrency: number,
   onResult: (result: FileResult) => void = () => undefined,
 ): Promise<FileResult[]> {
-  return mapWithLimit([...new Set(paths)], concurrency, async (path) => {
+  // The same file named twice (a.exe, ./a.exe) is signed once.
+  const unique = [...new Map(paths.map((p) => [resolve(p), p])).values()];
+  await removeLeftovers(unique);
+  return mapWithLimit(unique, concurrency, async (path) => {
     const started = performance.now();
     let result: FileResult;
     try {
