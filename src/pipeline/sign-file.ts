@@ -74,7 +74,11 @@ export async function signFile(path: string, signer: Signer, settings: SignSetti
       blob = primary.toDer();
     }
     await replaceFile(path, (output) => file.writeSigned(output, blob));
-    const how = primary ? 'appended as a nested signature' : file.signature ? 'signature replaced' : 'signed';
+    const how = primary
+      ? 'appended as a nested signature'
+      : file.signature
+        ? 'signature replaced'
+        : 'new signature';
     return { status: 'signed', detail: how, timestamp };
   } finally {
     await opened.close();
