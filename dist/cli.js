@@ -23090,7 +23090,11 @@ async function signFile(path, signer, settings) {
             blob = primary.toDer();
         }
         await replaceFile(path, (output) => file.writeSigned(output, blob));
-        const how = primary ? 'appended as a nested signature' : file.signature ? 'signature replaced' : 'signed';
+        const how = primary
+            ? 'appended as a nested signature'
+            : file.signature
+                ? 'signature replaced'
+                : 'new signature';
         return { status: 'signed', detail: how, timestamp };
     }
     finally {
