@@ -1,7 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { fromDer } from '../src/authenticode/der.js';
+import { OID } from '../src/authenticode/oids.js';
+import { AuthenticodeSignature } from '../src/authenticode/signature.js';
+import { requestTimestamp } from '../src/authenticode/timestamp-client.js';
 import { openSignable } from '../src/formats/open-file.js';
+import { replaceFile } from '../src/io/replace-file.js';
 import { calculatedDigests, osslSign, osslVerify } from '../test/osslsigncode.js';
 import { copyFixture, ensurePeFixtures, scratchDir, type PeFixture } from '../test/pe-fixtures.js';
 import { ensureTestPki, type TestPki } from '../test/pki.js';
@@ -114,5 +119,36 @@ describe('differential checks against osslsigncode', () => {
     const bad = await runCli(['verify', '--ca-file', pki.rootCa, tampered]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/file digest does not match/);
+  });
+
+  it('rejects a signature whose timestamp is for other data', async () => {
+    const dir = await scratchDir('bad-timestamp');
+    const file = await copyFixture(fixtures[0], dir);
+    await runCli([
+      'sign',
+      '--certificate-file',
+      pki.leaves.rsa.chain,
+      '--private-key-file',
+      pki.leaves.rsa.key,
+      '--timestamp-rfc3161',
+      tsa.url,
+      file,
+    ]);
+    const opened = await openSignable(file);
+    const signature = AuthenticodeSignature.fromDer(opened.file.signature!);
+    const foreign = await requestTimestamp(Buffer.from('some other signature'), {
+      urls: [tsa.url],
+      hash: 'sha256',
+    });
+    signature.signerInfo.unsignedAttrs!.attributes = [];
+    signature.addUnsignedValue(OID.rfc3161Timestamp, fromDer(foreign.token, 'token'));
+    await replaceFile(file, (output) => opened.file.writeSigned(output, signature.toDer()));
+    await opened.close();
+
+    const run = await runCli(['verify', '--ca-file', pki.rootCa, file]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/INVALID: the timestamp is for other data \(message imprint mismatch\)/);
+    // osslsigncode flags the timestamp but still passes the file on the certificate's current validity.
+    expect((await osslVerify(file, pki.rootCa)).output).toMatch(/Timestamp Server Signature verification: failed/);
   });
 });

@@ -27498,14 +27498,15 @@ function certificatesFrom(data, path) {
     return blocks;
 }
 function keyFrom(data, path) {
-    try {
-        return (0,external_node_crypto_namespaceObject.createPrivateKey)(data.toString('latin1').includes('-----BEGIN') ? data : { key: data, format: 'der', type: 'pkcs8' });
+    const text = data.toString('latin1');
+    if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(text)) {
+        throw new UserError(`private-key-file ${path}: the key is encrypted; decrypt it (openssl pkey -in KEY -out PLAIN) or use a PFX with pfx-password`);
     }
-    catch (error) {
-        const encrypted = /passphrase|encrypted/i.test(messageOf(error));
-        throw new UserError(encrypted
-            ? `private-key-file ${path}: the key is encrypted; decrypt it (openssl pkey -in KEY -out PLAIN) or use a PFX with pfx-password`
-            : `private-key-file ${path}: not a PEM private key (PKCS#8, PKCS#1 RSA or SEC1 EC)`);
+    try {
+        return (0,external_node_crypto_namespaceObject.createPrivateKey)(text.includes('-----BEGIN') ? data : { key: data, format: 'der', type: 'pkcs8' });
+    }
+    catch {
+        throw new UserError(`private-key-file ${path}: not a PEM private key (PKCS#8, PKCS#1 RSA or SEC1 EC)`);
     }
 }
 function keyType(key, source) {

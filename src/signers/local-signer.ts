@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { HashAlgorithm } from '../authenticode/algorithms.js';
-import { UserError, messageOf } from '../errors.js';
+import { UserError } from '../errors.js';
 import { pemBlocks } from '../io/pem.js';
 import { ecdsaSignDigest, rsaSignDigest } from './digest-signature.js';
 import { readPfx } from './pfx.js';
@@ -36,17 +36,16 @@ function certificatesFrom(data: Buffer, path: string): Buffer[] {
 }
 
 function keyFrom(data: Buffer, path: string): KeyObject {
-  try {
-    return createPrivateKey(
-      data.toString('latin1').includes('-----BEGIN') ? data : { key: data, format: 'der', type: 'pkcs8' },
-    );
-  } catch (error) {
-    const encrypted = /passphrase|encrypted/i.test(messageOf(error));
+  const text = data.toString('latin1');
+  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(text)) {
     throw new UserError(
-      encrypted
-        ? `private-key-file ${path}: the key is encrypted; decrypt it (openssl pkey -in KEY -out PLAIN) or use a PFX with pfx-password`
-        : `private-key-file ${path}: not a PEM private key (PKCS#8, PKCS#1 RSA or SEC1 EC)`,
+      `private-key-file ${path}: the key is encrypted; decrypt it (openssl pkey -in KEY -out PLAIN) or use a PFX with pfx-password`,
     );
+  }
+  try {
+    return createPrivateKey(text.includes('-----BEGIN') ? data : { key: data, format: 'der', type: 'pkcs8' });
+  } catch {
+    throw new UserError(`private-key-file ${path}: not a PEM private key (PKCS#8, PKCS#1 RSA or SEC1 EC)`);
   }
 }
 
