@@ -47,6 +47,7 @@ export async function createSignature(
   indirect: IndirectData,
   signer: Signer,
   text: SignatureText = {},
+  signal?: AbortSignal,
 ): Promise<AuthenticodeSignature> {
   const hash = indirect.hash;
   const content = encodeIndirectData(indirect);
@@ -80,7 +81,7 @@ export async function createSignature(
   ]);
   const signedAttrs = new pkijs.SignedAndUnsignedAttributes({ type: 0, attributes });
   const toBeSigned = toDer(new asn1js.Set({ value: attributes.map((a) => a.toSchema()) }));
-  const signatureValue = await signer.signDigest(hash, createHash(hash).update(toBeSigned).digest());
+  const signatureValue = await signer.signDigest(hash, createHash(hash).update(toBeSigned).digest(), signal);
 
   const signerInfo = new pkijs.SignerInfo({
     version: 1,

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
-import { buildSignConfig, type SignInputs } from '../config/sign-config.js';
+import type { Inputs } from '../config/inputs.js';
+import { buildSignConfig } from '../config/sign-config.js';
 import { UserError, messageOf } from '../errors.js';
-import { helpText, SIGN_OPTIONS, VERIFY_OPTIONS, type OptionSpec } from './options.js';
+import { helpText, parseOptions, SIGN_SPECS, VERIFY_OPTIONS } from './options.js';
 import { runSign } from './sign-command.js';
 import { runVerify } from './verify-command.js';
 
@@ -12,15 +13,9 @@ export interface Console {
 
 const USAGE = 2;
 
-function parse(args: string[], options: Record<string, OptionSpec>) {
-  const config = Object.fromEntries(
-    Object.entries(options).map(([name, spec]) => [
-      name,
-      { type: spec.type, multiple: spec.multiple ?? false },
-    ]),
-  );
+function parse(args: string[], options: ReturnType<typeof parseOptions>) {
   try {
-    return parseArgs({ args, options: config, allowPositionals: true, strict: true });
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UserError(`${messageOf(error)} (see vaultsign --help)`);
   }
@@ -39,14 +34,13 @@ export async function main(
   }
   try {
     if (command === 'sign') {
-      const { values, positionals } = parse(rest, SIGN_OPTIONS);
-      if (positionals.length === 0) throw new UserError('sign: no files given');
-      const inputs = values as SignInputs;
+      const { values, positionals } = parse(rest, parseOptions(SIGN_SPECS));
+      const inputs = values as Inputs;
       inputs['pfx-password'] ??= env.VAULTSIGN_PFX_PASSWORD;
-      return await runSign(buildSignConfig(inputs), positionals, io);
+      return await runSign(buildSignConfig(inputs, positionals), io, env);
     }
     if (command === 'verify') {
-      const { values, positionals } = parse(rest, VERIFY_OPTIONS);
+      const { values, positionals } = parse(rest, parseOptions(VERIFY_OPTIONS));
       if (positionals.length === 0) throw new UserError('verify: no files given');
       return await runVerify(values['ca-file'] as string | undefined, positionals, io);
     }

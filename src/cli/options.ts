@@ -1,68 +1,49 @@
-/** Every flag of the CLI, with its help text; the names are the Action's input names. */
-export interface OptionSpec {
-  readonly type: 'string' | 'boolean';
-  readonly multiple?: boolean;
-  readonly value?: string;
-  readonly help: string;
+import { INPUTS, type InputName, type InputSpec } from '../config/inputs.js';
+
+const VERIFY_OPTIONS: Record<string, InputSpec> = {
+  'ca-file': {
+    kind: 'string',
+    value: 'PEM',
+    description: 'trusted roots for signatures and timestamps (default: the system store)',
+  },
+};
+
+/** node:util parseArgs options for a table of inputs: lists may repeat, booleans are flags. */
+export function parseOptions(specs: Record<string, InputSpec>) {
+  return Object.fromEntries(
+    Object.entries(specs).map(([name, spec]) => [
+      name,
+      {
+        type: spec.kind === 'boolean' ? ('boolean' as const) : ('string' as const),
+        multiple: spec.kind === 'list',
+      },
+    ]),
+  );
 }
 
-export const SIGN_OPTIONS: Record<string, OptionSpec> = {
-  'certificate-file': { type: 'string', value: 'PEM', help: 'certificate chain, signing certificate first' },
-  'private-key-file': {
-    type: 'string',
-    value: 'PEM',
-    help: 'private key: PKCS#8, PKCS#1 (RSA) or SEC1 (EC)',
-  },
-  'pfx-file': { type: 'string', value: 'PFX', help: 'PKCS#12 file holding the key and its chain' },
-  'pfx-password': {
-    type: 'string',
-    value: 'PASSWORD',
-    help: 'password of the PFX file (or set VAULTSIGN_PFX_PASSWORD, which keeps it out of the process list)',
-  },
-  'file-digest': { type: 'string', value: 'ALG', help: 'file digest: sha256 (default), sha384, sha512' },
-  'timestamp-rfc3161': {
-    type: 'string',
-    multiple: true,
-    value: 'URL',
-    help: 'RFC 3161 timestamp service; repeat or comma-separate to list fallbacks; "none" to skip',
-  },
-  'timestamp-digest': {
-    type: 'string',
-    value: 'ALG',
-    help: 'digest of the timestamp request: sha256 (default), …',
-  },
-  description: { type: 'string', value: 'TEXT', help: 'program name shown by Windows (SpcSpOpusInfo)' },
-  'description-url': { type: 'string', value: 'URL', help: 'more-information URL (SpcSpOpusInfo)' },
-  'append-signature': { type: 'boolean', help: 'keep existing signatures and nest the new one under them' },
-  'skip-signed': { type: 'boolean', help: 'leave files that are already signed untouched' },
-  'generate-page-hashes': { type: 'boolean', help: 'add per-page hashes (PE)' },
-  concurrency: { type: 'string', value: 'N', help: 'files signed at once (default 4)' },
-};
+export const SIGN_SPECS: Record<InputName, InputSpec> = INPUTS;
+export { VERIFY_OPTIONS };
 
-export const VERIFY_OPTIONS: Record<string, OptionSpec> = {
-  'ca-file': {
-    type: 'string',
-    value: 'PEM',
-    help: 'trusted roots for signatures and timestamps (default: the system store)',
-  },
-};
-
-function describe(options: Record<string, OptionSpec>): string {
+function describe(options: Record<string, InputSpec>): string {
   return Object.entries(options)
-    .map(([name, spec]) => `  --${`${name}${spec.value ? ` ${spec.value}` : ''}`.padEnd(32)} ${spec.help}`)
+    .map(([name, spec]) => {
+      const flag = `--${name}${spec.value ? ` ${spec.value}` : ''}`;
+      const fallback = spec.default && spec.kind !== 'boolean' ? ` [${spec.default}]` : '';
+      return `  ${flag.padEnd(42)} ${spec.description}${fallback}`;
+    })
     .join('\n');
 }
 
 export function helpText(): string {
-  return `vaultsign — Authenticode signing that digests locally and signs the digest with your key
+  return `vaultsign — Authenticode signing that digests files locally and signs only the digest with your key
 
 Usage:
-  vaultsign sign [options] FILE...
+  vaultsign sign [options] [FILE...]
   vaultsign verify [--ca-file PEM] FILE...
-  vaultsign --help | --version
+  vaultsign --help
 
-Sign options:
-${describe(SIGN_OPTIONS)}
+Sign options (the same names as the GitHub Action's inputs; lists repeat or take commas):
+${describe(SIGN_SPECS)}
 
 Verify options:
 ${describe(VERIFY_OPTIONS)}

@@ -1,6 +1,6 @@
 import type { SignConfig } from '../config/sign-config.js';
-import { signFiles, type FileResult } from '../pipeline/sign-files.js';
-import { loadLocalSigner } from '../signers/local-signer.js';
+import { count, runSigning } from '../pipeline/run-signing.js';
+import type { FileResult } from '../pipeline/sign-files.js';
 import type { Console } from './main.js';
 
 function line(result: FileResult): string {
@@ -9,13 +9,20 @@ function line(result: FileResult): string {
   return `${result.status.padEnd(7)} ${result.path}: ${result.detail}${when} (${seconds} s)`;
 }
 
-export async function runSign(config: SignConfig, files: string[], io: Console): Promise<number> {
-  for (const warning of config.warnings) io.err(`warning: ${warning}`);
-  const signer = await loadLocalSigner(config.key);
-  const results = await signFiles(files, signer, config.settings, config.concurrency, (result) =>
-    (result.status === 'failed' ? io.err : io.out)(line(result)),
+export async function runSign(config: SignConfig, io: Console, env: NodeJS.ProcessEnv): Promise<number> {
+  const { results } = await runSigning(config, {
+    env,
+    // The terminal is the user's own: nothing to mask, and nothing secret is ever printed.
+    mask: () => undefined,
+    reporter: {
+      info: io.out,
+      warning: (message) => io.err(`warning: ${message}`),
+      fileDone: (result) => (result.status === 'failed' ? io.err : io.out)(line(result)),
+    },
+  });
+  if (config.dryRun) return 0;
+  io.out(
+    `${count(results, 'signed')} signed, ${count(results, 'skipped')} skipped, ${count(results, 'failed')} failed`,
   );
-  const count = (status: FileResult['status']) => results.filter((r) => r.status === status).length;
-  io.out(`${count('signed')} signed, ${count('skipped')} skipped, ${count('failed')} failed`);
-  return count('failed') > 0 ? 1 : 0;
+  return count(results, 'failed') > 0 ? 1 : 0;
 }

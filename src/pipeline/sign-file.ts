@@ -42,7 +42,12 @@ function existingSignature(der: Buffer): AuthenticodeSignature {
 }
 
 /** Signs one file: local digest, remote signature, timestamp, then a safe rewrite of the file. */
-export async function signFile(path: string, signer: Signer, settings: SignSettings): Promise<SignOutcome> {
+export async function signFile(
+  path: string,
+  signer: Signer,
+  settings: SignSettings,
+  signal?: AbortSignal,
+): Promise<SignOutcome> {
   const opened = await openSignable(path);
   try {
     const { file } = opened;
@@ -53,7 +58,7 @@ export async function signFile(path: string, signer: Signer, settings: SignSetti
       file.signature && settings.existing === 'append' ? existingSignature(file.signature) : undefined;
 
     const indirect = await file.indirectData(settings.fileDigest, { pageHashes: settings.pageHashes });
-    const signature = await createSignature(indirect, signer, settings);
+    const signature = await createSignature(indirect, signer, settings, signal);
     // A key that does not match its certificate shows here, before any file changes.
     const problem = signatureValueProblem(signature);
     if (problem) throw new UserError(`${problem}: the private key does not belong to the certificate`);
@@ -63,6 +68,7 @@ export async function signFile(path: string, signer: Signer, settings: SignSetti
       const result = await requestTimestamp(signature.signatureValue, {
         urls: [...settings.timestamp.urls],
         hash: settings.timestamp.digest,
+        signal,
       });
       signature.addUnsignedValue(OID.rfc3161Timestamp, fromDer(result.token, 'the timestamp token'));
       timestamp = result.time;
@@ -73,6 +79,8 @@ export async function signFile(path: string, signer: Signer, settings: SignSetti
       primary.addUnsignedValue(OID.nestedSignature, fromDer(blob, 'the new signature'));
       blob = primary.toDer();
     }
+    // Past this point the file is written to the end even if the deadline passes: never half a file.
+    signal?.throwIfAborted();
     await replaceFile(path, (output) => file.writeSigned(output, blob));
     const how = primary
       ? 'appended as a nested signature'

@@ -13,25 +13,41 @@ export interface FileResult {
   readonly durationMs: number;
 }
 
+export interface RunLimits {
+  readonly concurrency: number;
+  /** Aborts the run: files not yet written stay as they were and are reported so. */
+  readonly signal?: AbortSignal;
+  /** Why `signal` fires, for the report (e.g. "the 600 s timeout ran out"). */
+  readonly stopReason?: string;
+}
+
 /** Signs every file, at most `concurrency` at once; one file's failure never stops the others. */
 export async function signFiles(
   paths: readonly string[],
   signer: Signer,
   settings: SignSettings,
-  concurrency: number,
+  limits: RunLimits,
   onResult: (result: FileResult) => void = () => undefined,
 ): Promise<FileResult[]> {
   // The same file named twice (a.exe, ./a.exe) is signed once.
   const unique = [...new Map(paths.map((p) => [resolve(p), p])).values()];
   await removeLeftovers(unique);
-  return mapWithLimit(unique, concurrency, async (path) => {
+  const { signal } = limits;
+  const stopped = (when: string) =>
+    `not signed, unchanged: ${limits.stopReason ?? 'the run was stopped'} ${when}`;
+  return mapWithLimit(unique, limits.concurrency, async (path) => {
     const started = performance.now();
     let result: FileResult;
-    try {
-      const outcome = await signFile(path, signer, settings);
-      result = { path, ...outcome, durationMs: performance.now() - started };
-    } catch (error) {
-      result = { path, status: 'failed', detail: messageOf(error), durationMs: performance.now() - started };
+    if (signal?.aborted) {
+      result = { path, status: 'failed', detail: stopped('before it started'), durationMs: 0 };
+    } else {
+      try {
+        const outcome = await signFile(path, signer, settings, signal);
+        result = { path, ...outcome, durationMs: performance.now() - started };
+      } catch (error) {
+        const detail = signal?.aborted ? stopped('while it was being signed') : messageOf(error);
+        result = { path, status: 'failed', detail, durationMs: performance.now() - started };
+      }
     }
     onResult(result);
     return result;

@@ -1,4 +1,4 @@
-import { constants, privateEncrypt, type KeyObject } from 'node:crypto';
+import { constants, privateEncrypt, publicDecrypt, type KeyObject } from 'node:crypto';
 import { p256, p384 } from '@noble/curves/nist.js';
 import { hashLength, type HashAlgorithm } from '../authenticode/algorithms.js';
 import { toDer } from '../authenticode/der.js';
@@ -18,10 +18,7 @@ function checkDigest(hash: HashAlgorithm, digest: Buffer): void {
 /** PKCS#1 v1.5 over a digest: private-key "encryption" of the DigestInfo is exactly that signature. */
 export function rsaSignDigest(key: KeyObject, hash: HashAlgorithm, digest: Buffer): Buffer {
   checkDigest(hash, digest);
-  const digestInfo = new asn1js.Sequence({
-    value: [algorithmIdentifier(hash), new asn1js.OctetString({ valueHex: digest })],
-  });
-  return privateEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, toDer(digestInfo));
+  return privateEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, digestInfo(hash, digest));
 }
 
 /**
@@ -39,4 +36,36 @@ export function ecdsaSignDigest(key: KeyObject, hash: HashAlgorithm, digest: Buf
     lowS: false,
   });
   return Buffer.from(signature);
+}
+
+function digestInfo(hash: HashAlgorithm, digest: Buffer): Buffer {
+  return toDer(
+    new asn1js.Sequence({ value: [algorithmIdentifier(hash), new asn1js.OctetString({ valueHex: digest })] }),
+  );
+}
+
+/** Checks a signature over a digest (as a signer returns it) with a public key: proves key and certificate match. */
+export function verifyDigestSignature(
+  key: KeyObject,
+  hash: HashAlgorithm,
+  digest: Buffer,
+  signature: Buffer,
+): boolean {
+  try {
+    if (key.asymmetricKeyType === 'rsa') {
+      return publicDecrypt({ key, padding: constants.RSA_PKCS1_PADDING }, signature).equals(
+        digestInfo(hash, digest),
+      );
+    }
+    const jwk = key.export({ format: 'jwk' });
+    const curve = CURVES[jwk.crv as keyof typeof CURVES];
+    const point = Buffer.concat([
+      Buffer.from([4]),
+      Buffer.from(jwk.x!, 'base64url'),
+      Buffer.from(jwk.y!, 'base64url'),
+    ]);
+    return !!curve && curve.verify(signature, digest, point, { prehash: false, format: 'der', lowS: false });
+  } catch {
+    return false;
+  }
 }

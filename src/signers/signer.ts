@@ -14,5 +14,5 @@ export interface Signer {
    * Signs `digest` (already hashed with `hash`). RSA: PKCS#1 v1.5 signature bytes.
    * EC: a DER ECDSA-Sig-Value (SEQUENCE { r, s }), as CMS carries it.
    */
-  signDigest(hash: HashAlgorithm, digest: Buffer): Promise<Buffer>;
+  signDigest(hash: HashAlgorithm, digest: Buffer, signal?: AbortSignal): Promise<Buffer>;
 }

@@ -1,0 +1,117 @@
+import { lstat, readFile, realpath } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import * as glob from '@actions/glob';
+import type { FileQuery } from '../config/file-query.js';
+import { UserError } from '../errors.js';
+
+export interface Discovery {
+  /** Absolute paths, deduplicated and sorted. */
+  readonly files: string[];
+  /** Why something found was left out (e.g. a symlink leaving its folder). */
+  readonly notes: string[];
+}
+
+const GLOB_CHARS = /[*?[\]{}]/;
+
+/** The folder a glob searches: its path up to the first segment with a wildcard. */
+function globRoot(pattern: string): string {
+  const segments = resolve(pattern).split(sep);
+  const literal = segments.findIndex((s) => GLOB_CHARS.test(s));
+  return segments.slice(0, literal === -1 ? segments.length : literal).join(sep) || sep;
+}
+
+async function expand(patterns: readonly string[]): Promise<string[]> {
+  if (patterns.length === 0) return [];
+  const globber = await glob.create(patterns.join('\n'), {
+    followSymbolicLinks: false,
+    implicitDescendants: false,
+    matchDirectories: false,
+  });
+  return globber.glob();
+}
+
+/** A symlink counts only when it points inside the folder that was searched. */
+async function staysInside(file: string, root: string): Promise<boolean> {
+  const info = await lstat(file).catch(() => undefined);
+  if (!info?.isSymbolicLink()) return true;
+  const [target, base] = await Promise.all([
+    realpath(file).catch(() => ''),
+    realpath(root).catch(() => root),
+  ]);
+  return target !== '' && (target === base || target.startsWith(base.endsWith(sep) ? base : base + sep));
+}
+
+/** files-folder-filter entries: extensions (dll, .dll) or globs (*.dll, app-*.exe). */
+function folderPatterns(folder: string, filter: readonly string[], recurse: boolean): string[] {
+  const under = recurse ? join(folder, '**') : folder;
+  if (filter.length === 0) return [join(under, '*')];
+  return filter.map((entry) =>
+    GLOB_CHARS.test(entry) ? join(under, entry) : join(under, `*.${entry.replace(/^\*?\./, '')}`),
+  );
+}
+
+async function catalogEntries(catalog: string): Promise<string[]> {
+  const text = await readFile(catalog, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new UserError(`files-catalog ${catalog}: cannot read it (${error.code ?? error.message})`);
+  });
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line) => (isAbsolute(line) ? line : resolve(dirname(catalog), line)));
+}
+
+/** Turns the user's file query into the list of files to sign. */
+export async function findFiles(query: FileQuery): Promise<Discovery> {
+  const found: string[] = [];
+  const notes: string[] = [];
+  const empty: string[] = [];
+  const keep = async (files: string[], root: string) => {
+    for (const file of files) {
+      if (await staysInside(file, root)) found.push(resolve(file));
+      else notes.push(`${file}: skipped, a symbolic link that leads outside ${root}`);
+    }
+  };
+
+  for (const entry of query.files) {
+    if (!GLOB_CHARS.test(entry)) {
+      // A plain path is taken as given: if it is missing, signing reports it for that file.
+      found.push(resolve(entry));
+      continue;
+    }
+    const matches = await expand([entry]);
+    if (matches.length === 0) empty.push(`files "${entry}"`);
+    await keep(matches, globRoot(entry));
+  }
+
+  if (query.folder) {
+    const folder = resolve(query.folder);
+    const info = await lstat(folder).catch(() => undefined);
+    if (!info?.isDirectory()) throw new UserError(`files-folder ${query.folder}: not a folder`);
+    let matches = await expand(folderPatterns(folder, query.folderFilter, query.recurse));
+    if (query.depth !== undefined) {
+      const depth = query.depth;
+      matches = matches.filter((file) => relative(folder, file).split(sep).length - 1 <= depth);
+    }
+    if (matches.length === 0) {
+      const how = `filter ${query.folderFilter.join(',') || '(all files)'}, recurse ${query.recurse}${query.depth !== undefined ? `, depth ${query.depth}` : ''}`;
+      empty.push(`files-folder "${query.folder}" (${how})`);
+    }
+    await keep(matches, folder);
+  }
+
+  if (query.catalog) {
+    const entries = await catalogEntries(query.catalog);
+    if (entries.length === 0) empty.push(`files-catalog "${query.catalog}"`);
+    found.push(...entries);
+  }
+
+  const excluded = new Set((await expand(query.exclude)).map((f) => resolve(f)));
+  const files = [...new Set(found)].filter((f) => !excluded.has(f)).sort();
+  if (files.length === 0) {
+    const searched = empty.length ? empty.join('; ') : 'the given inputs';
+    const exclusion = excluded.size ? ` (after exclude removed ${excluded.size})` : '';
+    throw new UserError(`no files to sign: nothing matched in ${searched}${exclusion}`);
+  }
+  return { files, notes };
+}

@@ -1,0 +1,47 @@
+import type { X509Certificate } from 'node:crypto';
+import type { SignConfig } from '../config/sign-config.js';
+import { createCredential, type CredentialEnvironment } from '../credentials/azure-credential.js';
+import { checkSigningCertificate } from './certificate-checks.js';
+import { fetchIssuers, readAdditionalCertificates } from './issuer-chain.js';
+import { loadKeyVaultSigner } from './key-vault-signer.js';
+import { loadLocalSigner } from './local-signer.js';
+import type { Signer } from './signer.js';
+
+export interface ReadySigner {
+  readonly signer: Signer;
+  readonly certificate: X509Certificate;
+  /** What the run should warn about (e.g. a chain it could not complete). */
+  readonly warnings: string[];
+  readonly description: string;
+}
+
+/** The signer the configuration names, checked and ready before any file is touched. */
+export async function createSigner(config: SignConfig, context: CredentialEnvironment): Promise<ReadySigner> {
+  const warnings: string[] = [];
+  if (config.key.kind === 'local') {
+    const signer = await loadLocalSigner(config.key.local);
+    const certificate = checkSigningCertificate(signer.certificates[0], 'the local signing certificate');
+    return { signer, certificate, warnings, description: 'local key' };
+  }
+  const { vault } = config.key;
+  const { credential, mode } = createCredential(vault.credential, context);
+  const signer = await loadKeyVaultSigner(vault, credential, {
+    maxConcurrency: config.concurrency,
+    chain: async (leaf) => {
+      if (config.additionalCertificates) return readAdditionalCertificates(config.additionalCertificates);
+      const { issuers, problem } = await fetchIssuers(leaf);
+      if (problem) {
+        warnings.push(
+          `the signatures carry an incomplete certificate chain (${problem}); give additional-certificates with the intermediates`,
+        );
+      }
+      return issuers;
+    },
+  });
+  return {
+    signer,
+    certificate: signer.certificate,
+    warnings,
+    description: `Azure Key Vault ${vault.vaultUrl}, certificate ${vault.certificateName} (${mode})`,
+  };
+}
