@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { osslVerify } from '../test/osslsigncode.js';
@@ -14,7 +14,7 @@ beforeAll(async () => {
   [pki, fixtures] = await Promise.all([ensureTestPki(), ensurePeFixtures()]);
 });
 
-const FILES = 40;
+const FILES = 60;
 const KILLS = 6;
 
 describe('a kill at any moment', () => {
@@ -27,7 +27,7 @@ describe('a kill at any moment', () => {
       'original.exe',
     );
     // Big enough that a kill lands mid-write often.
-    await appendFile(original, Buffer.alloc(3 << 20, 0x5a));
+    await appendFile(original, Buffer.alloc(6 << 20, 0x5a));
     const pristine = await readFile(original);
     const files: string[] = [];
     for (let i = 0; i < FILES; i++)
@@ -46,8 +46,17 @@ describe('a kill at any moment', () => {
 
     let signedAtSomeKill = 0;
     for (let round = 0; round < KILLS; round++) {
+      const pending = await Promise.all(files.map(async (f) => (await readFile(f)).equals(pristine)));
+      if (!pending.includes(true)) break;
       const child = spawn(process.execPath, [CLI, ...args], { stdio: 'ignore' });
-      await new Promise((r) => setTimeout(r, 150 + Math.random() * 400));
+      // Kill mid-run: once this round has written its first file, after a random moment more.
+      const sizes = async () =>
+        (await Promise.all(files.map((f) => stat(f)))).reduce((sum, s) => sum + s.size, 0);
+      const start = await sizes();
+      for (let waited = 0; waited < 20_000 && (await sizes()) === start; waited += 10) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await new Promise((r) => setTimeout(r, Math.random() * 100));
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
       for (const file of files) {

@@ -149,6 +149,8 @@ describe('differential checks against osslsigncode', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/INVALID: the timestamp is for other data \(message imprint mismatch\)/);
     // osslsigncode flags the timestamp but still passes the file on the certificate's current validity.
-    expect((await osslVerify(file, pki.rootCa)).output).toMatch(/Timestamp Server Signature verification: failed/);
+    expect((await osslVerify(file, pki.rootCa)).output).toMatch(
+      /Timestamp Server Signature verification: failed/,
+    );
   });
 });
