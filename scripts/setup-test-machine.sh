@@ -13,3 +13,10 @@ if ((${#missing[@]})); then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# The Key Vault client only talks to hosts under vault.azure.net: the emulator's name points at loopback.
+if ! grep -q 'vaultsign-test.vault.azure.net' /etc/hosts; then
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  echo '127.0.0.1 vaultsign-test.vault.azure.net' | $sudo tee -a /etc/hosts >/dev/null
+fi

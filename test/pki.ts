@@ -23,6 +23,8 @@ export interface TestPki {
   ecSec1Key: string;
   rsaLegacyPfx: string;
   rsa1024: { cert: string; key: string };
+  /** Server certificate for localhost and *.vault.azure.net, and the CA that issued it. */
+  https: { ca: string; cert: string; key: string };
 }
 
 export type LeafName = 'rsa' | 'rsa4096' | 'ec' | 'ec384';
@@ -53,6 +55,11 @@ keyUsage = critical, digitalSignature
 extendedKeyUsage = codeSigning
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
+[https]
+basicConstraints = CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, DNS:*.vault.azure.net, IP:127.0.0.1
 [tsa]
 basicConstraints = CA:FALSE
 keyUsage = critical, digitalSignature
@@ -209,6 +216,9 @@ async function build(dir: string): Promise<void> {
     'tsa',
   );
   await writeFile(join(dir, 'tsa-serial'), '01\n');
+  // HTTPS for the cloud emulators (Entra ID, Key Vault, GitHub OIDC), trusted through NODE_EXTRA_CA_CERTS.
+  await root('https-ca', '/CN=vaultsign Test HTTPS CA/O=vaultsign tests');
+  await issue('https', ['-newkey', 'rsa:2048'], '/CN=localhost/O=vaultsign tests', 'https-ca', 'https');
 }
 
 function describe(dir: string): TestPki {
@@ -230,6 +240,7 @@ function describe(dir: string): TestPki {
     ecSec1Key: join(dir, 'ec-sec1.key'),
     rsaLegacyPfx: join(dir, 'rsa-legacy.pfx'),
     rsa1024: { cert: join(dir, 'rsa1024.pem'), key: join(dir, 'rsa1024.key') },
+    https: { ca: join(dir, 'https-ca.pem'), cert: join(dir, 'https.pem'), key: join(dir, 'https.key') },
   };
 }
 

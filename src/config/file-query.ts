@@ -1,5 +1,5 @@
 import { UserError } from '../errors.js';
-import type { Inputs } from './inputs.js';
+import { listOf, type Inputs } from './inputs.js';
 
 /** What to sign, as the user described it; discovery turns it into a list of files. */
 export interface FileQuery {
@@ -32,20 +32,20 @@ export function fileQuery(inputs: Inputs, positionals: readonly string[] = []): 
   if (depth !== undefined && !recurse)
     throw new UserError('files-folder-depth needs files-folder-recurse: true');
   const folder = inputs['files-folder'] || undefined;
-  const folderFilter = inputs['files-folder-filter'] ?? [];
+  const folderFilter = listOf(inputs['files-folder-filter']);
   if (!folder && (folderFilter.length > 0 || recurse)) {
     throw new UserError(
       'files-folder-filter and files-folder-recurse apply to files-folder, which is not set',
     );
   }
   const query = {
-    files: [...positionals, ...(inputs.files ?? [])],
+    files: [...positionals, ...listOf(inputs.files)],
     folder,
     folderFilter,
     recurse,
     depth,
     catalog: inputs['files-catalog'] || undefined,
-    exclude: inputs.exclude ?? [],
+    exclude: listOf(inputs.exclude),
   };
   if (query.files.length === 0 && !query.folder && !query.catalog) {
     throw new UserError('nothing to sign: give files, files-folder or files-catalog');

@@ -163,3 +163,11 @@ export const OUTPUTS = {
   'certificate-thumbprint': 'SHA-1 thumbprint of the signing certificate',
   'certificate-subject': 'subject of the signing certificate',
 } as const;
+
+/** Splits list inputs given as repeated values, commas or newlines. */
+export function listOf(values: readonly string[] | undefined): string[] {
+  return (values ?? [])
+    .flatMap((v) => v.split(/[,\n]/))
+    .map((v) => v.trim())
+    .filter(Boolean);
+}

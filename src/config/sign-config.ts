@@ -2,7 +2,7 @@ import { parseHashAlgorithm } from '../authenticode/algorithms.js';
 import { UserError } from '../errors.js';
 import type { ExistingSignature, SignSettings } from '../pipeline/sign-file.js';
 import { fileQuery, wholeNumber, type FileQuery } from './file-query.js';
-import { INPUTS, type Inputs } from './inputs.js';
+import { INPUTS, listOf, type Inputs } from './inputs.js';
 import { keySource, type KeySource } from './key-source.js';
 
 /** One typed configuration, built the same way from Action inputs and from CLI flags. */
@@ -18,14 +18,6 @@ export interface SignConfig {
   readonly additionalCertificates?: string;
   /** Things the user should hear about before signing starts. */
   readonly warnings: string[];
-}
-
-/** Splits list inputs given as repeated values, commas or newlines. */
-export function listOf(values: readonly string[] | undefined): string[] {
-  return (values ?? [])
-    .flatMap((v) => v.split(/[,\n]/))
-    .map((v) => v.trim())
-    .filter(Boolean);
 }
 
 function httpUrl(value: string, name: string): string {
