@@ -1,7 +1,7 @@
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startEntraId, type EntraId } from '../test/emulators/entra-id.js';
+import { startEntraId, type EntraId, type EntraOptions } from '../test/emulators/entra-id.js';
 import { startGithubOidc, type GithubOidc } from '../test/emulators/github-oidc.js';
 import { startKeyVault, type KeyVault, type KeyVaultOptions } from '../test/emulators/key-vault.js';
 import { osslVerify } from '../test/osslsigncode.js';
@@ -23,6 +23,9 @@ const READER = {
   secret: 'reader-secret-Pp3~kW',
 };
 
+/** Mutable: a test may run as another branch, or shorten token lifetimes. */
+const job = { subject: MAIN };
+let entraOptions: EntraOptions;
 let pki: TestPki;
 let fixtures: PeFixture[];
 let github: GithubOidc;
@@ -32,15 +35,16 @@ const vaults: KeyVault[] = [];
 
 beforeAll(async () => {
   [pki, fixtures] = await Promise.all([ensureTestPki(), ensurePeFixtures()]);
-  github = await startGithubOidc(pki, { subject: MAIN });
-  entra = await startEntraId(pki, {
+  github = await startGithubOidc(pki, job);
+  entraOptions = {
     tenantId: TENANT,
     github,
     apps: [
       { ...SIGNER, federatedSubjects: [MAIN] },
       { ...READER, federatedSubjects: [MAIN] },
     ],
-  });
+  };
+  entra = await startEntraId(pki, entraOptions);
   tsa = await startTsaServer({ configFile: pki.tsaConfig });
 });
 afterAll(async () => {
@@ -126,5 +130,191 @@ describe('the Action with Azure Key Vault through GitHub OIDC', () => {
       }).toEqual({ file, ok: true, stamped: true });
     }
     expect((await readdir(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('passes the tokens of a run longer than their lifetime', async () => {
+    entraOptions.tokenLifetimeSeconds = 2;
+    try {
+      const kv = await vault({ latencyMs: 600 });
+      const { dir, files } = await buildOutput('kv-short-tokens');
+      const before = entra.tokenRequests;
+      const run = await runAction(
+        { ...vaultInputs(kv, dir), concurrency: '1', 'timestamp-rfc3161': 'none' },
+        jobEnv(),
+      );
+      expect(run.code).toBe(0);
+      expect(run.outputs['signed-count']).toBe(String(files.length));
+      expect(entra.tokenRequests - before).toBeGreaterThan(1);
+    } finally {
+      entraOptions.tokenLifetimeSeconds = undefined;
+    }
+  });
+
+  it('signs every file exactly once through 429, 503 and dropped-connection storms', async () => {
+    const kv = await vault({ rateLimit: { calls: 4, windowMs: 1000 }, failFirst: 3, dropFirst: 2 });
+    const { dir, files } = await buildOutput('kv-storm');
+    const run = await runAction(
+      { ...vaultInputs(kv, dir), concurrency: '8', 'timestamp-rfc3161': 'none' },
+      jobEnv(),
+    );
+    expect(run.code).toBe(0);
+    expect(run.outputs['signed-count']).toBe(String(files.length));
+    expect(kv.stats.throttled).toBeGreaterThan(0);
+    expect(kv.stats.failed).toBe(3);
+    expect(kv.stats.dropped).toBe(2);
+    // One probe signature at start-up, then one per file: no digest was signed twice.
+    expect(kv.signedDigests.size).toBe(files.length + 1);
+    expect([...kv.signedDigests.values()].every((n) => n === 1)).toBe(true);
+    for (const file of files) expect((await osslVerify(file, pki.rootCa)).verified).toBe(1);
+  });
+
+  it('stops cleanly at the timeout and reports what was and was not signed', async () => {
+    const kv = await vault({ latencyMs: 900 });
+    const { dir, files } = await buildOutput('kv-timeout');
+    const before = new Map(await Promise.all(files.map(async (f) => [f, await readFile(f)] as const)));
+    const run = await runAction(
+      { ...vaultInputs(kv, dir), concurrency: '1', timeout: '4', 'timestamp-rfc3161': 'none' },
+      jobEnv(),
+    );
+    expect(run.code).toBe(1);
+    const signed = Number(run.outputs['signed-count']);
+    const failed = Number(run.outputs['failed-count']);
+    expect(signed).toBeGreaterThan(0);
+    expect(failed).toBeGreaterThan(0);
+    expect(signed + failed).toBe(files.length);
+    expect(run.log).toMatch(/not signed, unchanged: the 4 s timeout ran out/);
+    const signedFiles = (JSON.parse(run.outputs['signed-files']) as string[]).map((f) =>
+      join(dir, basename(f)),
+    );
+    for (const file of files) {
+      if (signedFiles.includes(file)) expect((await osslVerify(file, pki.rootCa)).ok).toBe(true);
+      else expect((await readFile(file)).equals(before.get(file)!)).toBe(true);
+    }
+    expect((await readdir(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+});
+
+describe('the Action refuses, before touching any file', () => {
+  async function refused(
+    inputs: Record<string, string>,
+    env: NodeJS.ProcessEnv,
+    files: string[],
+    problem: RegExp,
+  ) {
+    const before = await Promise.all(files.map((f) => readFile(f)));
+    const run = await runAction(inputs, env);
+    expect(run.code).toBe(1);
+    expect(run.log).toMatch(problem);
+    const after = await Promise.all(files.map((f) => readFile(f)));
+    expect(after.every((bytes, i) => bytes.equals(before[i]))).toBe(true);
+    return run;
+  }
+
+  it('a branch that no federated credential names', async () => {
+    const kv = await vault();
+    const { dir, files } = await buildOutput('kv-branch');
+    job.subject = 'repo:acme/app:ref:refs/heads/feature/try-signing';
+    try {
+      await refused(
+        vaultInputs(kv, dir),
+        jobEnv(),
+        files,
+        /Azure sign-in failed: .*AADSTS700213.*repo:acme\/app:ref:refs\/heads\/feature\/try-signing/,
+      );
+    } finally {
+      job.subject = MAIN;
+    }
+    expect(kv.stats.signCalls).toBe(0);
+  });
+
+  it('a job without the id-token permission, showing the block to add', async () => {
+    const kv = await vault();
+    const { dir, files } = await buildOutput('kv-no-oidc');
+    const run = await refused(
+      vaultInputs(kv, dir),
+      jobEnv({ ACTIONS_ID_TOKEN_REQUEST_URL: '', ACTIONS_ID_TOKEN_REQUEST_TOKEN: '' }),
+      files,
+      /id-token permission/,
+    );
+    expect(run.log).toMatch(/permissions:%0A\s+id-token: write%0A\s+contents: read/);
+  });
+
+  it('an identity without the sign permission', async () => {
+    const kv = await vault();
+    const { dir, files } = await buildOutput('kv-no-sign');
+    const inputs = {
+      ...vaultInputs(kv, dir),
+      'azure-client-id': READER.clientId,
+      'azure-client-secret': READER.secret,
+    };
+    await refused(
+      inputs,
+      jobEnv(),
+      files,
+      /refused \(HTTP 403\): the identity lacks the permission; grant it the role "Key Vault Crypto User"/,
+    );
+  });
+
+  it('a vault key that does not match its certificate', async () => {
+    const kv = await vault();
+    const { dir, files } = await buildOutput('kv-mismatch');
+    await refused(
+      vaultInputs(kv, dir, 'mismatched'),
+      jobEnv(),
+      files,
+      /the key of mismatched .* does not match its certificate/,
+    );
+  });
+
+  it('a certificate that does not allow code signing', async () => {
+    const kv = await vault();
+    const { dir, files } = await buildOutput('kv-eku');
+    await refused(vaultInputs(kv, dir, 'not-for-code'), jobEnv(), files, /does not allow code signing/);
+  });
+
+  it('a folder where nothing matches, saying what was searched', async () => {
+    const kv = await vault();
+    const { dir } = await buildOutput('kv-nothing');
+    const run = await runAction({ ...vaultInputs(kv, dir), 'files-folder-filter': 'msi' }, jobEnv());
+    expect(run.code).toBe(1);
+    expect(run.log).toMatch(
+      /no files to sign: nothing matched in files-folder ".*kv-nothing.*" \(filter msi, recurse false\)/,
+    );
+  });
+});
+
+describe('secrets in the log', () => {
+  /** Every occurrence of `secret` must come after an add-mask command for it, and only inside that command. */
+  function expectMasked(log: string, secret: string) {
+    const mask = log.indexOf(`::add-mask::${secret}`);
+    expect(mask).toBeGreaterThanOrEqual(0);
+    const elsewhere = log
+      .split('\n')
+      .filter((line) => line.includes(secret) && !line.startsWith('::add-mask::'));
+    expect(elsewhere).toEqual([]);
+  }
+
+  it.each([
+    ['client secret', { 'azure-client-secret': SIGNER.secret }],
+    ['GitHub OIDC', {}],
+  ])('masks every token and secret with debug logging on (%s)', async (_how, extra) => {
+    const kv = await vault();
+    const { dir } = await buildOutput('kv-secrets');
+    const githubBefore = github.issued.length;
+    const entraBefore = entra.issued.length;
+    const run = await runAction(
+      { ...vaultInputs(kv, dir), ...extra, 'timestamp-rfc3161': 'none' },
+      jobEnv({ ACTIONS_STEP_DEBUG: 'true', RUNNER_DEBUG: '1' }),
+    );
+    expect(run.code).toBe(0);
+    expect(run.log).toMatch(/::debug::/);
+    const secrets = [
+      ...github.issued.slice(githubBefore),
+      ...entra.issued.slice(entraBefore),
+      ...Object.values(extra),
+    ];
+    expect(secrets.length).toBeGreaterThan(0);
+    for (const secret of secrets) expectMasked(run.log, secret);
+    expect(run.log).not.toContain(github.requestToken);
   });
 });

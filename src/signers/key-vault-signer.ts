@@ -59,8 +59,12 @@ function explain(error: unknown, action: string, settings: KeyVaultSettings, rol
   if (status === 401)
     return new UserError(`${action} ${where}: the vault refused the token (HTTP 401): ${firstLine(error)}`);
   const name = (error as { name?: string }).name ?? '';
-  if (/AuthenticationError|CredentialUnavailableError|AggregateAuthenticationError/.test(name)) {
-    return new UserError(`Azure sign-in failed: ${firstLine(error)}`);
+  const entra = /AADSTS\d+:.*?(?= - [A-Z][a-z]+ ID:|$)/.exec(messageOf(error).replace(/\s+/g, ' '));
+  if (entra || /AuthenticationError|CredentialUnavailableError/.test(name)) {
+    const hint = entra?.[0].startsWith('AADSTS700213')
+      ? ' (add a federated credential for this subject to the app registration, or run from a branch, tag or environment it names)'
+      : '';
+    return new UserError(`Azure sign-in failed: ${entra ? entra[0].trim() : firstLine(error)}${hint}`);
   }
   return error instanceof UserError ? error : new UserError(`${action} ${where} failed: ${firstLine(error)}`);
 }

@@ -18,7 +18,7 @@ export interface EntraOptions {
   readonly apps: readonly AppRegistration[];
   readonly github?: GithubOidc;
   /** Lifetime of the access tokens it issues (seconds). */
-  readonly tokenLifetimeSeconds?: number;
+  tokenLifetimeSeconds?: number;
 }
 
 export interface EntraId {

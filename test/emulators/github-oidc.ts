@@ -3,11 +3,6 @@ import type { TestPki } from '../pki.js';
 import { startHttps, json } from './https-server.js';
 import { JwtIssuer } from './jwt.js';
 
-export interface GithubOidcOptions {
-  /** The job's subject claim, e.g. repo:acme/app:ref:refs/heads/main. */
-  readonly subject: string;
-}
-
 export interface GithubOidc {
   readonly issuer: string;
   readonly jwt: JwtIssuer;
@@ -20,7 +15,12 @@ export interface GithubOidc {
 }
 
 /** GitHub's OIDC token service for a job: bearer-checked token endpoint plus discovery and JWKS. */
-export async function startGithubOidc(pki: TestPki, options: GithubOidcOptions): Promise<GithubOidc> {
+/** `options.subject` is read per request, so a test can act as another branch. */
+export async function startGithubOidc(
+  pki: TestPki,
+  /** The job's subject claim, e.g. repo:acme/app:ref:refs/heads/main. */
+  options: { subject: string },
+): Promise<GithubOidc> {
   const jwt = new JwtIssuer();
   const requestToken = randomBytes(24).toString('hex');
   const issued: string[] = [];
