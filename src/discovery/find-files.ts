@@ -1,5 +1,5 @@
 import { lstat, readFile, realpath } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import * as glob from '@actions/glob';
 import type { FileQuery } from '../config/file-query.js';
 import { UserError } from '../errors.js';
@@ -41,13 +41,19 @@ async function staysInside(file: string, root: string): Promise<boolean> {
   return target !== '' && (target === base || target.startsWith(base.endsWith(sep) ? base : base + sep));
 }
 
-/** files-folder-filter entries: extensions (dll, .dll) or globs (*.dll, app-*.exe). */
-function folderPatterns(folder: string, filter: readonly string[], recurse: boolean): string[] {
+/**
+ * The files of a folder that pass files-folder-filter: extensions (dll, .dll; any letter case, as on
+ * Windows) or globs (*.dll, app-*.exe).
+ */
+async function folderFiles(folder: string, filter: readonly string[], recurse: boolean): Promise<string[]> {
   const under = recurse ? join(folder, '**') : folder;
-  if (filter.length === 0) return [join(under, '*')];
-  return filter.map((entry) =>
-    GLOB_CHARS.test(entry) ? join(under, entry) : join(under, `*.${entry.replace(/^\*?\./, '')}`),
+  const globs = filter.filter((entry) => GLOB_CHARS.test(entry));
+  const extensions = new Set(
+    filter.filter((entry) => !GLOB_CHARS.test(entry)).map((e) => `.${e.replace(/^\./, '').toLowerCase()}`),
   );
+  const all = filter.length === 0 || extensions.size > 0 ? await expand([join(under, '*')]) : [];
+  const byExtension = filter.length === 0 ? all : all.filter((f) => extensions.has(extname(f).toLowerCase()));
+  return [...byExtension, ...(await expand(globs.map((g) => join(under, g))))];
 }
 
 async function catalogEntries(catalog: string): Promise<string[]> {
@@ -88,7 +94,7 @@ export async function findFiles(query: FileQuery): Promise<Discovery> {
     const folder = resolve(query.folder);
     const info = await lstat(folder).catch(() => undefined);
     if (!info?.isDirectory()) throw new UserError(`files-folder ${query.folder}: not a folder`);
-    let matches = await expand(folderPatterns(folder, query.folderFilter, query.recurse));
+    let matches = await folderFiles(folder, query.folderFilter, query.recurse);
     if (query.depth !== undefined) {
       const depth = query.depth;
       matches = matches.filter((file) => relative(folder, file).split(sep).length - 1 <= depth);
