@@ -1,4 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startEntraId, type EntraId, type EntraOptions } from '../test/emulators/entra-id.js';
@@ -6,7 +7,7 @@ import { startGithubOidc, type GithubOidc } from '../test/emulators/github-oidc.
 import { startKeyVault, type KeyVault, type KeyVaultOptions } from '../test/emulators/key-vault.js';
 import { osslVerify } from '../test/osslsigncode.js';
 import { copyFixture, ensurePeFixtures, scratchDir, type PeFixture } from '../test/pe-fixtures.js';
-import { ensureTestPki, type TestPki } from '../test/pki.js';
+import { AIA_PORT, ensureTestPki, PFX_PASSWORD, type TestPki } from '../test/pki.js';
 import { runAction } from '../test/run-action.js';
 import { startTsaServer, type TsaServer } from '../test/tsa-server.js';
 
@@ -316,5 +317,90 @@ describe('secrets in the log', () => {
     expect(secrets.length).toBeGreaterThan(0);
     for (const secret of secrets) expectMasked(run.log, secret);
     expect(run.log).not.toContain(github.requestToken);
+  });
+});
+
+describe('more ways in', () => {
+  it('takes a ready access token, completes the chain through the certificate AIA, and supports dry-run', async () => {
+    const kv = await vault({
+      certificates: [{ name: 'release-aia', certificateFile: pki.aia.cert, keyFile: pki.aia.key }],
+    });
+    const issuer = await readFile(pki.aia.issuerDer);
+    const aia = createServer((_req, res) =>
+      res.writeHead(200, { 'Content-Type': 'application/pkix-cert' }).end(issuer),
+    );
+    await new Promise<void>((r) => aia.listen(AIA_PORT, '127.0.0.1', r));
+    try {
+      const { files } = await buildOutput('kv-token');
+      const token = entra.jwt.issue({
+        aud: 'https://vault.azure.net',
+        tid: TENANT,
+        oid: SIGNER.objectId,
+        exp: Math.floor(Date.now() / 1000) + 600,
+      });
+      const inputs = {
+        'azure-key-vault-url': kv.url,
+        'azure-key-vault-certificate': 'release-aia',
+        'azure-access-token': token,
+        files: files.slice(0, 3).join('\n'),
+        'timestamp-rfc3161': 'none',
+      };
+      const dry = await runAction({ ...inputs, 'dry-run': 'true' }, jobEnv());
+      expect(dry.code).toBe(0);
+      expect(dry.log).toContain('dry run: 3 file(s) would be signed, nothing changed');
+      expect(kv.stats.signCalls).toBe(0);
+
+      const run = await runAction(inputs, jobEnv());
+      expect(run.code).toBe(0);
+      expect(run.outputs['signed-count']).toBe('3');
+      expect(run.log).toMatch(/::add-mask::eyJ/);
+      expect(run.log.split('\n').filter((l) => l.includes(token) && !l.startsWith('::add-mask::'))).toEqual(
+        [],
+      );
+      expect(run.log).not.toMatch(/incomplete certificate chain/);
+      // The leaf alone does not reach the root: the intermediate came from the AIA URL.
+      for (const file of files.slice(0, 3)) expect((await osslVerify(file, pki.rootCa)).ok).toBe(true);
+    } finally {
+      aia.close();
+    }
+  });
+
+  it('warns when the chain cannot be completed', async () => {
+    const kv = await vault();
+    const { dir } = await buildOutput('kv-no-chain');
+    const inputs = { ...vaultInputs(kv, dir), 'timestamp-rfc3161': 'none' };
+    delete (inputs as Record<string, string>)['additional-certificates'];
+    const run = await runAction(inputs, jobEnv());
+    expect(run.code).toBe(0);
+    expect(run.log).toMatch(
+      /::warning::the signatures carry an incomplete certificate chain \(.*names no issuer URL \(AIA\)\); give additional-certificates/,
+    );
+  });
+
+  it('signs with a local PFX, masking its password', async () => {
+    const { dir, files } = await buildOutput('action-pfx');
+    const run = await runAction(
+      {
+        'pfx-file': pki.leaves.ec.pfx,
+        'pfx-password': PFX_PASSWORD,
+        files: `${dir}/*.dll, ${dir}/*.exe`,
+        exclude: `${dir}/pe32*`,
+        'timestamp-rfc3161': tsa.url,
+      },
+      {},
+    );
+    expect(run.code).toBe(0);
+    expect(run.log).toContain(`::add-mask::${PFX_PASSWORD}`);
+    const signed = JSON.parse(run.outputs['signed-files']) as string[];
+    expect(signed.length).toBe(files.filter((f) => !basename(f).startsWith('pe32')).length);
+    expect(signed.every((f) => !basename(f).startsWith('pe32'))).toBe(true);
+  });
+
+  it('refuses a Key Vault and a local key together', async () => {
+    const kv = await vault();
+    const { dir } = await buildOutput('action-both');
+    const run = await runAction({ ...vaultInputs(kv, dir), 'pfx-file': pki.leaves.rsa.pfx }, jobEnv());
+    expect(run.code).toBe(1);
+    expect(run.log).toMatch(/::error::give either a Key Vault \(azure-key-vault-url\) or a local key/);
   });
 });

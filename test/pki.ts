@@ -8,6 +8,8 @@ import { CACHE } from './paths.js';
 const run = promisify(execFile);
 
 export const PFX_PASSWORD = 'pfx-test-password';
+/** Where the AIA leaf says its issuer can be fetched: a test serves the intermediate there. */
+export const AIA_PORT = 38917;
 
 /** Paths of the test PKI: one root, an intermediate, code-signing leaves, a TSA and an unrelated root. */
 export interface TestPki {
@@ -25,6 +27,8 @@ export interface TestPki {
   rsa1024: { cert: string; key: string };
   /** Server certificate for localhost and *.vault.azure.net, and the CA that issued it. */
   https: { ca: string; cert: string; key: string };
+  /** A leaf whose Authority Information Access names http://127.0.0.1:AIA_PORT/intermediate-ca.cer. */
+  aia: { cert: string; key: string; issuerDer: string };
 }
 
 export type LeafName = 'rsa' | 'rsa4096' | 'ec' | 'ec384';
@@ -55,6 +59,11 @@ keyUsage = critical, digitalSignature
 extendedKeyUsage = codeSigning
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
+[codesign_aia]
+basicConstraints = CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = codeSigning
+authorityInfoAccess = caIssuers;URI:http://127.0.0.1:${AIA_PORT}/intermediate-ca.cer
 [https]
 basicConstraints = CA:FALSE
 keyUsage = critical, digitalSignature, keyEncipherment
@@ -185,6 +194,14 @@ async function build(dir: string): Promise<void> {
       `pass:${PFX_PASSWORD}`,
     );
   }
+  await issue(
+    'aia',
+    ['-newkey', 'rsa:2048'],
+    '/CN=vaultsign test signer with AIA/O=vaultsign tests',
+    'intermediate-ca',
+    'codesign_aia',
+  );
+  await openssl('x509', '-in', 'intermediate-ca.pem', '-outform', 'DER', '-out', 'intermediate-ca.cer');
   await issue('rsa1024', ['-newkey', 'rsa:1024'], '/CN=weak signer', 'intermediate-ca', 'codesign');
   await openssl(
     'pkcs12',
@@ -241,13 +258,20 @@ function describe(dir: string): TestPki {
     rsaLegacyPfx: join(dir, 'rsa-legacy.pfx'),
     rsa1024: { cert: join(dir, 'rsa1024.pem'), key: join(dir, 'rsa1024.key') },
     https: { ca: join(dir, 'https-ca.pem'), cert: join(dir, 'https.pem'), key: join(dir, 'https.key') },
+    aia: {
+      cert: join(dir, 'aia.pem'),
+      key: join(dir, 'aia.key'),
+      issuerDer: join(dir, 'intermediate-ca.cer'),
+    },
   };
 }
 
 /** Builds the PKI once under .cache/pki (in a scratch folder renamed into place, so a half-built one never shows). */
 export async function ensureTestPki(): Promise<TestPki> {
   const dir = join(CACHE, 'pki');
-  if (!existsSync(join(dir, 'tsa.cnf'))) {
+  // A cache from an older layout lacks the newer files: rebuild it whole.
+  if (!['tsa.cnf', 'https.pem', 'aia.pem'].every((f) => existsSync(join(dir, f)))) {
+    await rm(dir, { recursive: true, force: true });
     await mkdir(CACHE, { recursive: true });
     const scratch = await mkdtemp(join(CACHE, 'pki-'));
     await build(scratch);

@@ -52,11 +52,14 @@ export async function fetchIssuers(
   for (let i = 0; i < MAX_ISSUERS; i++) {
     if (current.checkIssued(current)) return { issuers };
     const url = caIssuersUrl(current);
-    if (!url)
+    if (!url) {
+      // An intermediate without AIA is usually issued by a root, which verifiers hold themselves.
+      if (issuers.length > 0) return { issuers };
       return {
         issuers,
         problem: `the certificate "${current.subject.replace(/\n/g, ', ')}" names no issuer URL (AIA)`,
       };
+    }
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
