@@ -1,4 +1,5 @@
 import type { SignConfig } from '../config/sign-config.js';
+import { UserError } from '../errors.js';
 import type { CredentialEnvironment } from '../credentials/azure-credential.js';
 import { findFiles } from '../discovery/find-files.js';
 import { thumbprint } from '../signers/certificate-checks.js';
@@ -23,6 +24,20 @@ export interface RunOutcome {
   readonly signer?: string;
 }
 
+/** Setting up (sign-in, certificate checks) counts against the deadline too; no file is touched by then. */
+function beforeDeadline<T>(work: Promise<T>, signal: AbortSignal | undefined, seconds?: number): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const stop = () =>
+      reject(
+        new UserError(`the ${seconds} s timeout ran out while preparing the signer; no file was changed`),
+      );
+    if (signal.aborted) return stop();
+    signal.addEventListener('abort', stop, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', stop));
+  });
+}
+
 export function count(results: readonly FileResult[], status: FileResult['status']): number {
   return results.filter((r) => r.status === status).length;
 }
@@ -42,7 +57,7 @@ export async function runSigning(config: SignConfig, context: RunContext): Promi
     return { files, results: [] };
   }
 
-  const ready = await createSigner(config, context);
+  const ready = await beforeDeadline(createSigner(config, context), signal, config.timeoutSeconds);
   for (const warning of ready.warnings) reporter.warning(warning);
   const subject = ready.certificate.subject.replace(/\n/g, ', ');
   reporter.info(`signing ${files.length} file(s) with ${ready.description}: ${subject}`);
