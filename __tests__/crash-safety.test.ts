@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
-import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { appendFile, open, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { recoverJournals, writeJournal } from '../src/io/in-place-edit.js';
+import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { osslVerify } from '../test/osslsigncode.js';
 import { copyFixture, ensurePeFixtures, scratchDir, type PeFixture } from '../test/pe-fixtures.js';
@@ -18,7 +19,7 @@ const FILES = 60;
 const KILLS = 6;
 
 describe('a kill at any moment', () => {
-  it('leaves every file untouched or fully signed, and the next run cleans up and signs the rest', async () => {
+  it('leaves every file untouched, fully signed, or journaled; the next run restores and signs the rest', async () => {
     const dir = await scratchDir('crash');
     const original = join(dir, 'original.exe');
     await copyFixture(
@@ -59,9 +60,12 @@ describe('a kill at any moment', () => {
       await new Promise((r) => setTimeout(r, Math.random() * 100));
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
+      const journals = new Set(await readdir(dir));
       for (const file of files) {
         const bytes = await readFile(file);
         if (bytes.equals(pristine)) continue;
+        // Mid-edit files carry a journal; the next run puts them back.
+        if (journals.has(`.${basename(file)}.vaultsign-journal`)) continue;
         const verdict = await osslVerify(file, pki.rootCa);
         expect({ file, ok: verdict.ok }).toEqual({ file, ok: true });
         signedAtSomeKill++;
@@ -69,11 +73,39 @@ describe('a kill at any moment', () => {
     }
     expect(signedAtSomeKill).toBeGreaterThan(0);
 
-    // A leftover the kills may or may not have produced: the next run must remove it either way.
-    await writeFile(join(dir, '.f0.exe.vaultsign-0123456789ab.tmp'), 'half-written');
+    // A journal that was never completed (killed while writing it): the next run drops it.
+    await writeFile(join(dir, '.f0.exe.vaultsign-journal.tmp'), '{"length":');
     const finish = await runCli(args);
     expect(finish.code).toBe(0);
     for (const file of files) expect((await osslVerify(file, pki.rootCa)).ok).toBe(true);
-    expect((await readdir(dir)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    expect((await readdir(dir)).filter((name) => name.includes('.vaultsign-'))).toEqual([]);
+  });
+});
+
+describe('journal recovery', () => {
+  it('puts a file back exactly from its journal, whatever the edit had done', async () => {
+    const dir = await scratchDir('journal');
+    const file = await copyFixture(
+      fixtures.find((f) => f.name === 'pe32-overlay1001.dll')!,
+      dir,
+    );
+    const original = await readFile(file);
+    const edit = {
+      patches: [{ offset: 0x90, bytes: Buffer.alloc(8, 0xee) }],
+      truncateTo: original.length - 500,
+      append: Buffer.alloc(3000, 0xcc),
+    };
+    const handle = await open(file, 'r+');
+    await writeJournal(file, handle, edit);
+    // A kill halfway: patched, cut, and only part of the new tail written.
+    await handle.write(edit.patches[0].bytes, 0, 8, 0x90);
+    await handle.truncate(edit.truncateTo);
+    await handle.write(edit.append, 0, 1000, edit.truncateTo);
+    await handle.close();
+    expect((await readFile(file)).equals(original)).toBe(false);
+
+    expect(await recoverJournals([file])).toEqual([file]);
+    expect((await readFile(file)).equals(original)).toBe(true);
+    expect((await readdir(dir)).filter((n) => n.includes('journal'))).toEqual([]);
   });
 });

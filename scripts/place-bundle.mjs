@@ -1,10 +1,12 @@
-// ncc writes build/<entry>/index.js; the Action and the CLI ship as dist/<entry>.js.
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+// ncc writes build/<entry>/ (index.js plus the chunks of lazily loaded modules). Each entry ships as
+// dist/<entry>/ with dist/<entry>.js as its stable path (action.yml's main, the package bin).
+import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 
 mkdirSync('dist', { recursive: true });
 for (const entry of readdirSync('build', { withFileTypes: true })) {
   if (!entry.isDirectory() || entry.name === 'tsc') continue;
-  const files = readdirSync(`build/${entry.name}`).filter((f) => f !== 'index.js' && f !== 'package.json');
-  if (files.length > 0) throw new Error(`ncc emitted extra files for ${entry.name}: ${files.join(', ')}`);
-  copyFileSync(`build/${entry.name}/index.js`, `dist/${entry.name}.js`);
+  rmSync(`dist/${entry.name}`, { recursive: true, force: true });
+  cpSync(`build/${entry.name}`, `dist/${entry.name}`, { recursive: true });
+  const shebang = entry.name === 'cli' ? '#!/usr/bin/env node\n' : '';
+  writeFileSync(`dist/${entry.name}.js`, `${shebang}import './${entry.name}/index.js';\n`, { mode: 0o755 });
 }

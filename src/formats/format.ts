@@ -1,6 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import type * as asn1js from 'asn1js';
 import type { HashAlgorithm } from '../authenticode/algorithms.js';
+import type { FileEdit } from '../io/in-place-edit.js';
 
 /** What a format puts in SpcIndirectDataContent: its SpcAttributeTypeAndOptionalValue and its digest. */
 export interface IndirectData {
@@ -26,8 +27,8 @@ export interface SignableFile {
    * (e.g. PE page hashes). Returns a problem, or undefined when it holds.
    */
   checkIndirectData(type: string, value: asn1js.AsnType | undefined): Promise<string | undefined>;
-  /** Writes the whole file, carrying `signature` as its only signature, to `output`. */
-  writeSigned(output: FileHandle, signature: Buffer): Promise<void>;
+  /** The edit that makes the file carry `signature` as its only signature blob. */
+  signatureEdit(signature: Buffer): Promise<FileEdit>;
 }
 
 /** One file format: recognised by its content, opened from a read-only handle. */

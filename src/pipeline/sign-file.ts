@@ -7,7 +7,7 @@ import { requestTimestamp } from '../authenticode/timestamp-client.js';
 import { signatureValueProblem } from '../authenticode/verify-signature.js';
 import { UserError, messageOf } from '../errors.js';
 import { openSignable } from '../formats/open-file.js';
-import { replaceFile } from '../io/replace-file.js';
+import { applyEdit } from '../io/in-place-edit.js';
 import type { Signer } from '../signers/signer.js';
 
 export type ExistingSignature = 'replace' | 'append' | 'skip';
@@ -81,7 +81,7 @@ export async function signFile(
     }
     // Past this point the file is written to the end even if the deadline passes: never half a file.
     signal?.throwIfAborted();
-    await replaceFile(path, (output) => file.writeSigned(output, blob));
+    await applyEdit(path, await file.signatureEdit(blob));
     const how = primary
       ? 'appended as a nested signature'
       : file.signature

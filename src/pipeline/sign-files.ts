@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { messageOf } from '../errors.js';
-import { removeLeftovers } from '../io/replace-file.js';
+import { recoverJournals } from '../io/in-place-edit.js';
 import type { Signer } from '../signers/signer.js';
 import { mapWithLimit } from './pool.js';
 import { signFile, type SignSettings } from './sign-file.js';
@@ -31,7 +31,7 @@ export async function signFiles(
 ): Promise<FileResult[]> {
   // The same file named twice (a.exe, ./a.exe) is signed once.
   const unique = [...new Map(paths.map((p) => [resolve(p), p])).values()];
-  await removeLeftovers(unique);
+  await recoverJournals(unique);
   const { signal } = limits;
   const stopped = (when: string) =>
     `not signed, unchanged: ${limits.stopReason ?? 'the run was stopped'} ${when}`;

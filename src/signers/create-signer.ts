@@ -1,9 +1,8 @@
 import type { X509Certificate } from 'node:crypto';
 import type { SignConfig } from '../config/sign-config.js';
-import { createCredential, type CredentialEnvironment } from '../credentials/azure-credential.js';
+import type { CredentialEnvironment } from '../credentials/azure-credential.js';
 import { checkSigningCertificate } from './certificate-checks.js';
 import { fetchIssuers, readAdditionalCertificates } from './issuer-chain.js';
-import { loadKeyVaultSigner } from './key-vault-signer.js';
 import { loadLocalSigner } from './local-signer.js';
 import type { Signer } from './signer.js';
 
@@ -24,6 +23,11 @@ export async function createSigner(config: SignConfig, context: CredentialEnviro
     return { signer, certificate, warnings, description: 'local key' };
   }
   const { vault } = config.key;
+  // The Azure SDK is most of the bundle: loaded only when a vault is used, so local runs start fast.
+  const [{ createCredential }, { loadKeyVaultSigner }] = await Promise.all([
+    import('../credentials/azure-credential.js'),
+    import('./key-vault-signer.js'),
+  ]);
   const { credential, mode } = createCredential(vault.credential, context);
   const signer = await loadKeyVaultSigner(vault, credential, {
     maxConcurrency: config.concurrency,

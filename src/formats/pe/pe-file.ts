@@ -4,6 +4,7 @@ import type * as asn1js from 'asn1js';
 import type { HashAlgorithm } from '../../authenticode/algorithms.js';
 import { UserError } from '../../errors.js';
 import { readRanges, type ByteRange } from '../../io/ranges.js';
+import type { FileEdit } from '../../io/in-place-edit.js';
 import type { DigestOptions, FileFormat, IndirectData, SignableFile } from '../format.js';
 import { buildCertificateTable, signatureFromCertificateTable } from './certificate-table.js';
 import { PeChecksum } from './checksum.js';
@@ -27,19 +28,29 @@ class PeFile implements SignableFile {
     this.padding = (8 - (this.contentEnd % 8)) % 8;
   }
 
-  /** The Authenticode image hash skips the CheckSum field and the Certificate Table entry. */
-  private hashedRanges(): ByteRange[] {
+  /** Sum of the file as the checksum sees it before signing: CheckSum and Certificate Table entry as zero. */
+  private checksumBase?: PeChecksum;
+
+  /**
+   * One read of the signed region computes the Authenticode digest and the checksum together. The digest
+   * skips the CheckSum field and the Certificate Table entry; the checksum counts them as zero.
+   */
+  async digest(hash: HashAlgorithm): Promise<Buffer> {
     const { checksumOffset, certDirOffset } = this.layout;
-    return [
+    const hasher = createHash(hash);
+    const checksum = new PeChecksum();
+    const hashed: ByteRange[] = [
       { start: 0, end: checksumOffset },
       { start: checksumOffset + 4, end: certDirOffset },
       { start: certDirOffset + 8, end: this.contentEnd },
     ];
-  }
-
-  async digest(hash: HashAlgorithm): Promise<Buffer> {
-    const hasher = createHash(hash);
-    await readRanges(this.handle, this.hashedRanges(), (chunk) => void hasher.update(chunk));
+    await readRanges(this.handle, hashed, (chunk, offset) => {
+      if (offset === checksumOffset + 4) checksum.update(Buffer.alloc(4));
+      if (offset === certDirOffset + 8) checksum.update(Buffer.alloc(8));
+      hasher.update(chunk);
+      checksum.update(chunk);
+    });
+    this.checksumBase = checksum;
     return hasher.update(Buffer.alloc(this.padding)).digest();
   }
 
@@ -67,7 +78,7 @@ class PeFile implements SignableFile {
     return actual.equals(pageHashes.table) ? undefined : 'the page hashes do not match the file';
   }
 
-  async writeSigned(output: FileHandle, signature: Buffer): Promise<void> {
+  async signatureEdit(signature: Buffer): Promise<FileEdit> {
     const { checksumOffset, certDirOffset } = this.layout;
     const table = buildCertificateTable(signature);
     const tableOffset = this.contentEnd + this.padding;
@@ -75,30 +86,22 @@ class PeFile implements SignableFile {
     const directoryEntry = Buffer.alloc(8);
     directoryEntry.writeUInt32LE(tableOffset, 0);
     directoryEntry.writeUInt32LE(table.length, 4);
-    const patches = [
-      { at: checksumOffset, bytes: Buffer.alloc(4) },
-      { at: certDirOffset, bytes: directoryEntry },
-    ];
+    const append = Buffer.concat([Buffer.alloc(this.padding), table]);
 
-    const checksum = new PeChecksum();
-    const emit = async (chunk: Buffer, offset: number) => {
-      checksum.update(chunk);
-      await output.write(chunk, 0, chunk.length, offset);
-    };
-    await readRanges(this.handle, [{ start: 0, end: this.contentEnd }], (chunk, offset) => {
-      for (const { at, bytes } of patches) {
-        // Copy the part of the patch that falls inside this chunk.
-        const from = Math.max(at, offset);
-        const to = Math.min(at + bytes.length, offset + chunk.length);
-        if (from < to) bytes.copy(chunk, from - offset, from - at, to - at);
-      }
-      return emit(chunk, offset);
-    });
-    await emit(Buffer.concat([Buffer.alloc(this.padding), table]), this.contentEnd);
-
+    if (!this.checksumBase) await this.digest('sha256');
+    const checksum = this.checksumBase!.copy();
+    checksum.update(append);
+    checksum.addAt(certDirOffset, directoryEntry);
     const sum = Buffer.alloc(4);
     sum.writeUInt32LE(checksum.digest());
-    await output.write(sum, 0, 4, checksumOffset);
+    return {
+      patches: [
+        { offset: checksumOffset, bytes: sum },
+        { offset: certDirOffset, bytes: directoryEntry },
+      ],
+      truncateTo: this.contentEnd,
+      append,
+    };
   }
 }
 
