@@ -53,6 +53,7 @@ export async function startTsaServer(options: TsaServerOptions): Promise<TsaServ
   const work = await mkdtemp(join(tmpdir(), 'vaultsign-tsa-'));
   let requests = 0;
   let sequence = 0;
+  const configText = await readFile(options.configFile, 'utf8');
   const reply = async (query: Buffer): Promise<Buffer> => {
     const id = sequence++;
     const queryFile = join(work, `${id}.tsq`);
@@ -77,16 +78,12 @@ export async function startTsaServer(options: TsaServerOptions): Promise<TsaServ
     } else {
       await writeFile(queryFile, query);
     }
-    await run('openssl', [
-      'ts',
-      '-reply',
-      '-config',
-      options.configFile,
-      '-queryfile',
-      queryFile,
-      '-out',
-      replyFile,
-    ]);
+    // openssl keeps its serial number in one file: parallel replies each get their own, or they race.
+    const config = join(work, `${id}.cnf`);
+    const serial = join(work, `${id}.serial`);
+    await writeFile(serial, `${(id + 1).toString(16).padStart(4, '0')}\n`);
+    await writeFile(config, configText.replace(/^serial\s*=.*$/m, `serial = ${serial}`));
+    await run('openssl', ['ts', '-reply', '-config', config, '-queryfile', queryFile, '-out', replyFile]);
     return readFile(replyFile);
   };
 

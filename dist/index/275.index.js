@@ -73,8 +73,8 @@ class AdaptiveLimit {
     }
 }
 
-// EXTERNAL MODULE: ./src/signers/certificate-checks.ts
-var certificate_checks = __webpack_require__(8444);
+// EXTERNAL MODULE: ./src/signers/certificate-checks.ts + 1 modules
+var certificate_checks = __webpack_require__(8909);
 // EXTERNAL MODULE: ./src/signers/digest-signature.ts
 var digest_signature = __webpack_require__(2792);
 ;// CONCATENATED MODULE: ./src/signers/key-vault-signer.ts

@@ -42,6 +42,17 @@ function signatureAlgorithm(signer: Signer, hash: HashAlgorithm): pkijs.Algorith
     : new pkijs.AlgorithmIdentifier({ algorithmId: ECDSA_OIDS[hash] });
 }
 
+/** Parsed once per signer: every file of a run embeds the same chain. */
+const chains = new WeakMap<Signer, pkijs.Certificate[]>();
+function parsedChain(signer: Signer): pkijs.Certificate[] {
+  let chain = chains.get(signer);
+  if (!chain) {
+    chain = signer.certificates.map((der) => pkijs.Certificate.fromBER(new Uint8Array(der)));
+    chains.set(signer, chain);
+  }
+  return chain;
+}
+
 /** Builds and signs (through `signer`, on a digest) the Authenticode signature for `indirect`. */
 export async function createSignature(
   indirect: IndirectData,
@@ -51,7 +62,7 @@ export async function createSignature(
 ): Promise<AuthenticodeSignature> {
   const hash = indirect.hash;
   const content = encodeIndirectData(indirect);
-  const certificates = signer.certificates.map((der) => pkijs.Certificate.fromBER(new Uint8Array(der)));
+  const certificates = parsedChain(signer);
   const leaf = certificates[0];
   const digestAlgorithm = () =>
     new pkijs.AlgorithmIdentifier({ algorithmId: hashOid(hash), algorithmParams: new asn1js.Null() });

@@ -4,7 +4,6 @@ import { fromDer } from '../authenticode/der.js';
 import { OID } from '../authenticode/oids.js';
 import { AuthenticodeSignature } from '../authenticode/signature.js';
 import { requestTimestamp } from '../authenticode/timestamp-client.js';
-import { signatureValueProblem } from '../authenticode/verify-signature.js';
 import { UserError, messageOf } from '../errors.js';
 import { openSignable } from '../formats/open-file.js';
 import { applyEdit } from '../io/in-place-edit.js';
@@ -59,9 +58,6 @@ export async function signFile(
 
     const indirect = await file.indirectData(settings.fileDigest, { pageHashes: settings.pageHashes });
     const signature = await createSignature(indirect, signer, settings, signal);
-    // A key that does not match its certificate shows here, before any file changes.
-    const problem = signatureValueProblem(signature);
-    if (problem) throw new UserError(`${problem}: the private key does not belong to the certificate`);
 
     let timestamp: Date | undefined;
     if (settings.timestamp) {

@@ -46,6 +46,8 @@ export interface KeyVault {
     dropped: number;
     unauthorized: number;
   };
+  /** When each sign call within the rate limit was accepted (ms since the epoch). */
+  readonly acceptedAt: number[];
   close(): Promise<void>;
 }
 
@@ -81,6 +83,7 @@ export async function startKeyVault(pki: TestPki, options: KeyVaultOptions): Pro
   const signedDigests = new Map<string, number>();
   const stats = { signCalls: 0, throttled: 0, failed: 0, dropped: 0, unauthorized: 0 };
   const accepted: number[] = [];
+  const acceptedAt: number[] = [];
   let url = '';
   const challenge = (error?: string) => ({
     'WWW-Authenticate': `Bearer authorization="${options.entra.authorityHost}/${options.tenantId}", resource="https://vault.azure.net"${error ? `, error="${error}"` : ''}`,
@@ -198,6 +201,7 @@ export async function startKeyVault(pki: TestPki, options: KeyVaultOptions): Pro
         }
         accepted.push(now);
       }
+      acceptedAt.push(Date.now());
       const { alg, value } = JSON.parse(body.toString('utf8')) as { alg: string; value: string };
       const hash = ALGORITHMS[alg];
       const digest = Buffer.from(value, 'base64url');
@@ -225,5 +229,5 @@ export async function startKeyVault(pki: TestPki, options: KeyVaultOptions): Pro
     );
   });
   url = `https://${VAULT_HOST}:${running.port}`;
-  return { url, signedDigests, stats, close: () => running.close() };
+  return { url, signedDigests, stats, acceptedAt, close: () => running.close() };
 }

@@ -1,0 +1,380 @@
+/**
+ * npm run bench: every scenario next to a baseline measured in the same run, one table at the end.
+ * Inputs are generated under .cache/bench; nothing here is a unit test.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomFillSync } from 'node:crypto';
+import { appendFile, copyFile, mkdir, open, rm, stat, writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { startEntraId } from '../test/emulators/entra-id.js';
+import { startKeyVault, type KeyVault, type KeyVaultOptions } from '../test/emulators/key-vault.js';
+import { ensurePeFixtures } from '../test/pe-fixtures.js';
+import { CACHE, CLI, REPO } from '../test/paths.js';
+import { ensureTestPki, type TestPki } from '../test/pki.js';
+import { startTsaServer } from '../test/tsa-server.js';
+import { measure, median, shell } from './measure.js';
+
+interface Row {
+  scenario: string;
+  vaultsign: string;
+  baseline: string;
+  ratio: string;
+  target: string;
+  pass: boolean;
+}
+
+const rows: Row[] = [];
+const WORK = join(CACHE, 'bench');
+const TENANT = 'bench-tenant';
+const APP = { clientId: 'bench-client', objectId: 'bench-oid', secret: 'bench-secret' };
+const s = (seconds: number) => `${seconds.toFixed(2)} s`;
+
+function record(row: Row): void {
+  rows.push(row);
+  console.log(
+    `${row.pass ? 'PASS' : 'MISS'}  ${row.scenario}: ${row.vaultsign} vs ${row.baseline} → ${row.ratio} (target ${row.target})`,
+  );
+}
+
+async function folderOfCopies(name: string, source: string, count: number): Promise<string[]> {
+  const dir = join(WORK, name);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const files = Array.from({ length: count }, (_, i) => join(dir, `lib${String(i).padStart(4, '0')}.dll`));
+  // Each copy gets its own trailing bytes: identical files would send identical digests to the vault.
+  for (const [i, file] of files.entries()) {
+    await copyFile(source, file);
+    await appendFile(file, `vaultsign bench file ${i}\n`);
+  }
+  return files;
+}
+
+async function bigPe(pki: TestPki, exe: string): Promise<void> {
+  const big = join(WORK, 'big.exe');
+  await copyFile(exe, big);
+  const handle = await open(big, 'a');
+  const block = randomFillSync(Buffer.allocUnsafe(16 << 20));
+  for (let i = 0; i < 64; i++) await handle.write(block);
+  await handle.close();
+  const size = (await stat(big)).size;
+
+  const openssl: number[] = [];
+  const ours: { seconds: number; peakMb: number }[] = [];
+  for (let i = 0; i < 3; i++) {
+    openssl.push((await measure('openssl', ['dgst', '-sha256', big])).seconds);
+    const copy = join(WORK, 'big-vaultsign.exe');
+    await copyFile(big, copy);
+    ours.push(
+      await measure(process.execPath, [
+        CLI,
+        'sign',
+        '--certificate-file',
+        pki.leaves.rsa.chain,
+        '--private-key-file',
+        pki.leaves.rsa.key,
+        '--timestamp-rfc3161',
+        'none',
+        copy,
+      ]),
+    );
+  }
+  const ossl = await measure('osslsigncode', [
+    'sign',
+    '-certs',
+    pki.leaves.rsa.chain,
+    '-key',
+    pki.leaves.rsa.key,
+    '-in',
+    big,
+    '-out',
+    join(WORK, 'big-osslsigncode.exe'),
+  ]);
+  await rm(join(WORK, 'big-osslsigncode.exe'));
+  const vs = median(ours.map((o) => o.seconds));
+  const dgst = median(openssl);
+  const label = `1. one ${(size / 2 ** 30).toFixed(2)} GiB PE, local key`;
+  record({
+    scenario: `${label} vs openssl dgst`,
+    vaultsign: s(vs),
+    baseline: s(dgst),
+    ratio: `${(vs / dgst).toFixed(2)}×`,
+    target: '≤ 1.5×',
+    pass: vs <= 1.5 * dgst,
+  });
+  record({
+    scenario: `${label} vs osslsigncode sign`,
+    vaultsign: s(vs),
+    baseline: s(ossl.seconds),
+    ratio: `${(ossl.seconds / vs).toFixed(2)}× faster`,
+    target: '≥ 3× faster',
+    pass: ossl.seconds >= 3 * vs,
+  });
+  const peak = Math.max(...ours.map((o) => o.peakMb));
+  record({
+    scenario: `${label}, peak RSS`,
+    vaultsign: `${peak.toFixed(0)} MB`,
+    baseline: `osslsigncode ${ossl.peakMb.toFixed(0)} MB`,
+    ratio: '',
+    target: '≤ 200 MB',
+    pass: peak <= 200,
+  });
+}
+
+async function manySmall(dll: string): Promise<void> {
+  const key = join(WORK, 'rsa3072.key');
+  const cert = join(WORK, 'rsa3072.pem');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:3072',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=bench RSA-3072',
+      '-addext',
+      'extendedKeyUsage=codeSigning',
+    ],
+    { stdio: 'ignore' },
+  );
+  const ours = await folderOfCopies('small-vaultsign', dll, 1000);
+  const theirs = await folderOfCopies('small-osslsigncode', dll, 1000);
+  const vs = await measure(process.execPath, [
+    CLI,
+    'sign',
+    '--certificate-file',
+    cert,
+    '--private-key-file',
+    key,
+    '--timestamp-rfc3161',
+    'none',
+    '--files-folder',
+    join(WORK, 'small-vaultsign'),
+    '--files-folder-filter',
+    'dll',
+  ]);
+  const started = performance.now();
+  await shell(
+    `cd '${join(WORK, 'small-osslsigncode')}' && for f in *.dll; do osslsigncode sign -certs '${cert}' -key '${key}' -in "$f" -out "$f.signed" >/dev/null && mv "$f.signed" "$f"; done`,
+  );
+  const loop = (performance.now() - started) / 1000;
+  void ours;
+  void theirs;
+  record({
+    scenario: '2. 1,000 small DLLs, local RSA-3072, vs an osslsigncode loop',
+    vaultsign: s(vs.seconds),
+    baseline: s(loop),
+    ratio: `${(loop / vs.seconds).toFixed(2)}× faster`,
+    target: '≥ 3× faster',
+    pass: loop >= 3 * vs.seconds,
+  });
+}
+
+async function withVault(
+  pki: TestPki,
+  options: Partial<KeyVaultOptions>,
+  work: (vault: KeyVault, env: NodeJS.ProcessEnv) => Promise<void>,
+): Promise<void> {
+  const entra = await startEntraId(pki, { tenantId: TENANT, apps: [APP] });
+  const vault = await startKeyVault(pki, {
+    tenantId: TENANT,
+    entra,
+    certificates: [{ name: 'bench', certificateFile: pki.leaves.rsa.cert, keyFile: pki.leaves.rsa.key }],
+    permissions: { [APP.objectId]: ['certificates/get', 'keys/get', 'keys/sign'] },
+    ...options,
+  });
+  try {
+    await work(vault, { AZURE_AUTHORITY_HOST: entra.authorityHost, NODE_EXTRA_CA_CERTS: pki.https.ca });
+  } finally {
+    await Promise.all([vault.close(), entra.close()]);
+  }
+}
+
+function vaultArgs(vault: KeyVault, pki: TestPki, folder: string): string[] {
+  return [
+    'sign',
+    '--azure-key-vault-url',
+    vault.url,
+    '--azure-key-vault-certificate',
+    'bench',
+    '--azure-tenant-id',
+    TENANT,
+    '--azure-client-id',
+    APP.clientId,
+    '--azure-client-secret',
+    APP.secret,
+    '--additional-certificates',
+    pki.intermediateCa,
+    '--files-folder',
+    folder,
+    '--files-folder-filter',
+    'dll',
+  ];
+}
+
+async function vaultAtLatency(pki: TestPki, dll: string): Promise<void> {
+  const count = 2000;
+  const concurrency = 32;
+  await folderOfCopies('vault', dll, count);
+  const tsa = await startTsaServer({ configFile: pki.tsaConfig, latencyMs: 50 });
+  try {
+    await withVault(pki, { latencyMs: 50 }, async (vault, env) => {
+      // The same without timestamps separates vaultsign from the test TSA, which starts openssl per request.
+      const vaultOnly = await measure(
+        process.execPath,
+        [
+          CLI,
+          ...vaultArgs(vault, pki, join(WORK, 'vault')),
+          '--timestamp-rfc3161',
+          'none',
+          '--concurrency',
+          String(concurrency),
+        ],
+        env,
+      );
+      const idealVault = (count * 0.05) / concurrency;
+      record({
+        scenario: `3a. ${count} DLLs, Key Vault +50 ms only, concurrency ${concurrency}`,
+        vaultsign: s(vaultOnly.seconds),
+        baseline: `ideal ${s(idealVault)}`,
+        ratio: `${(vaultOnly.seconds / idealVault).toFixed(2)}×`,
+        target: '(diagnostic)',
+        pass: true,
+      });
+      await folderOfCopies('vault', dll, count);
+      const run = await measure(
+        process.execPath,
+        [
+          CLI,
+          ...vaultArgs(vault, pki, join(WORK, 'vault')),
+          '--timestamp-rfc3161',
+          tsa.url,
+          '--concurrency',
+          String(concurrency),
+        ],
+        env,
+        true,
+      );
+      const ideal = (count * 0.1) / concurrency;
+      const failed = /(\d+) failed/.exec(run.output)?.[1] ?? '?';
+      record({
+        scenario: `3. ${count} DLLs, Key Vault +50 ms, TSA +50 ms, concurrency ${concurrency} (${failed} failed)`,
+        vaultsign: s(run.seconds),
+        baseline: `ideal ${s(ideal)}`,
+        ratio: `${(run.seconds / ideal).toFixed(2)}×`,
+        target: '≤ 1.25×',
+        pass: run.seconds <= 1.25 * ideal,
+      });
+      record({
+        scenario: '3. … peak RSS',
+        vaultsign: `${run.peakMb.toFixed(0)} MB`,
+        baseline: '',
+        ratio: '',
+        target: '≤ 250 MB',
+        pass: run.peakMb <= 250,
+      });
+    });
+  } finally {
+    await tsa.close();
+  }
+}
+
+async function throttled(pki: TestPki, dll: string): Promise<void> {
+  const rate = 150;
+  const windowMs = 10_000;
+  const count = 3 * rate;
+  await folderOfCopies('throttled', dll, count);
+  await withVault(pki, { rateLimit: { calls: rate, windowMs } }, async (vault, env) => {
+    const run = await measure(
+      process.execPath,
+      [
+        CLI,
+        ...vaultArgs(vault, pki, join(WORK, 'throttled')),
+        '--timestamp-rfc3161',
+        'none',
+        '--concurrency',
+        '32',
+      ],
+      env,
+      true,
+    );
+    const times = vault.acceptedAt;
+    // The window lets the first R calls through at once; the rate that counts is the one after them.
+    const achieved =
+      ((times.length - rate) / ((times[times.length - 1] - times[0]) / 1000)) * (windowMs / 1000);
+    const duplicates = [...vault.signedDigests.values()].filter((n) => n > 1).length;
+    const failed = /(\d+) failed/.exec(run.output)?.[1] ?? '?';
+    record({
+      scenario: `4. throttled vault, R = ${rate} per 10 s, ${count} files (${failed} failed, ${duplicates} signed twice, ${vault.stats.throttled} × 429)`,
+      vaultsign: `${achieved.toFixed(0)} per 10 s`,
+      baseline: `R = ${rate}`,
+      ratio: `${((100 * achieved) / rate).toFixed(0)} %`,
+      target: '≥ 90 %, none failed or doubled',
+      pass: achieved >= 0.9 * rate && failed === '0' && duplicates === 0,
+    });
+  });
+}
+
+async function coldStart(): Promise<void> {
+  const empty = join(WORK, 'empty');
+  await mkdir(empty, { recursive: true });
+  const output = join(WORK, 'github-output');
+  await writeFile(output, '');
+  const env = { 'INPUT_FILES-FOLDER': empty, 'INPUT_PFX-FILE': 'unused.pfx', GITHUB_OUTPUT: output };
+  const action: number[] = [];
+  const bare: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    bare.push((await measure(process.execPath, ['-e', '0'])).seconds);
+    // Nothing to sign is reported as an error: the step's whole life is start-up and discovery.
+    action.push((await measure(process.execPath, [join(REPO, 'dist', 'index.js')], env, true)).seconds);
+  }
+  const size = (dir: string) => Number(execFileSync('du', ['-sk', dir]).toString().split('\t')[0]) / 1024;
+  const vs = median(action);
+  record({
+    scenario: `5. cold start of the Action, nothing to sign (bundle ${size(join(REPO, 'dist', 'index')).toFixed(1)} MB)`,
+    vaultsign: `${(vs * 1000).toFixed(0)} ms`,
+    baseline: `bare node ${(median(bare) * 1000).toFixed(0)} ms`,
+    ratio: '',
+    target: '≤ 300 ms',
+    pass: vs <= 0.3,
+  });
+}
+
+async function main(): Promise<void> {
+  await mkdir(WORK, { recursive: true });
+  const [pki, fixtures] = await Promise.all([ensureTestPki(), ensurePeFixtures()]);
+  const exe = fixtures.find((f) => f.name === 'pe64.exe')!.path;
+  const dll = fixtures.find((f) => f.name === 'pe64.dll')!.path;
+  const only = process.argv.slice(2);
+  const scenarios: [string, () => Promise<void>][] = [
+    ['1', () => bigPe(pki, exe)],
+    ['2', () => manySmall(dll)],
+    ['3', () => vaultAtLatency(pki, dll)],
+    ['4', () => throttled(pki, dll)],
+    ['5', () => coldStart()],
+  ];
+  for (const [id, scenario] of scenarios) if (only.length === 0 || only.includes(id)) await scenario();
+  await rm(join(WORK, 'big-vaultsign.exe'), { force: true });
+
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  console.log(
+    `\nMachine: ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`,
+  );
+  console.log(
+    '| scenario | vaultsign | baseline | ratio | target | result |\n| --- | --- | --- | --- | --- | --- |',
+  );
+  for (const r of rows)
+    console.log(
+      `| ${r.scenario} | ${r.vaultsign} | ${r.baseline} | ${r.ratio} | ${r.target} | ${r.pass ? 'PASS' : 'MISS'} |`,
+    );
+}
+
+await main();

@@ -1,0 +1,41 @@
+import { stat } from 'node:fs/promises';
+import * as core from '@actions/core';
+import { buildSignConfig } from '../config/sign-config.js';
+import { UserError, messageOf } from '../errors.js';
+import { count, runSigning } from '../pipeline/run-signing.js';
+import { readActionInputs } from './inputs.js';
+import { setOutputs, shown, writeSummary } from './report.js';
+/** The Action: inputs → one configuration → the shared run → log, annotations, summary, outputs. */
+export async function run() {
+    try {
+        const config = buildSignConfig(readActionInputs());
+        const sizes = new Map();
+        const outcome = await runSigning(config, {
+            env: process.env,
+            mask: (secret) => core.setSecret(secret),
+            getIdToken: (audience) => core.getIDToken(audience),
+            reporter: {
+                info: (message) => core.info(message),
+                warning: (message) => core.warning(message),
+                fileDone: (result) => {
+                    const when = result.timestamp ? `, timestamp ${result.timestamp.toISOString()}` : '';
+                    const line = `${result.status}: ${shown(result.path)} — ${result.detail}${when} (${(result.durationMs / 1000).toFixed(2)} s)`;
+                    if (result.status === 'failed')
+                        core.error(line, { file: shown(result.path), title: 'vaultsign: not signed' });
+                    else
+                        core.info(line);
+                },
+            },
+        });
+        await Promise.all(outcome.results.map(async (r) => sizes.set(r.path, (await stat(r.path).catch(() => undefined))?.size ?? 0)));
+        setOutputs(outcome);
+        if (!config.dryRun)
+            await writeSummary(outcome, sizes);
+        const failed = count(outcome.results, 'failed');
+        if (failed > 0)
+            core.setFailed(`${failed} of ${outcome.results.length} file(s) were not signed`);
+    }
+    catch (error) {
+        core.setFailed(error instanceof UserError ? error.message : `vaultsign failed: ${messageOf(error)}`);
+    }
+}

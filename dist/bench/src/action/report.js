@@ -1,0 +1,55 @@
+import { relative } from 'node:path';
+import * as core from '@actions/core';
+import { count } from '../pipeline/run-signing.js';
+const ICONS = {
+    signed: '✅ signed',
+    skipped: '⏭️ skipped',
+    failed: '❌ failed',
+};
+/** Paths as the user sees them in the workspace. */
+export function shown(path) {
+    const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
+    const inside = relative(workspace, path);
+    return inside && !inside.startsWith('..') ? inside : path;
+}
+function size(bytes) {
+    if (bytes === undefined)
+        return '';
+    return bytes < 1 << 20 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+}
+export function setOutputs(outcome) {
+    const signed = outcome.results.filter((r) => r.status === 'signed').map((r) => shown(r.path));
+    core.setOutput('signed-files', JSON.stringify(signed));
+    core.setOutput('signed-count', count(outcome.results, 'signed'));
+    core.setOutput('skipped-count', count(outcome.results, 'skipped'));
+    core.setOutput('failed-count', count(outcome.results, 'failed'));
+    core.setOutput('certificate-thumbprint', outcome.certificate?.thumbprint ?? '');
+    core.setOutput('certificate-subject', outcome.certificate?.subject ?? '');
+}
+/** The job summary: one table row per file, then the totals. */
+export async function writeSummary(outcome, sizes) {
+    const rows = outcome.results.map((r) => [
+        shown(r.path),
+        size(sizes.get(r.path)),
+        `${ICONS[r.status]}${r.status === 'signed' ? '' : `: ${r.detail}`}`,
+        `${(r.durationMs / 1000).toFixed(2)} s`,
+        r.timestamp?.toISOString() ?? '',
+    ]);
+    await core.summary
+        .addHeading('vaultsign', 2)
+        .addRaw(`${count(outcome.results, 'signed')} signed, ${count(outcome.results, 'skipped')} skipped, ${count(outcome.results, 'failed')} failed` +
+        (outcome.certificate
+            ? ` — signer: ${outcome.certificate.subject} (${outcome.signer}), thumbprint ${outcome.certificate.thumbprint}`
+            : ''), true)
+        .addTable([
+        [
+            { data: 'File', header: true },
+            { data: 'Size', header: true },
+            { data: 'Result', header: true },
+            { data: 'Duration', header: true },
+            { data: 'Timestamp', header: true },
+        ],
+        ...rows,
+    ])
+        .write();
+}

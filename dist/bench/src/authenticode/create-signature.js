@@ -1,0 +1,93 @@
+import { createHash } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { hashOid } from './algorithms.js';
+import { contentsOf, toDer } from './der.js';
+import { encodeIndirectData } from './indirect-data.js';
+import { ECDSA_OIDS, OID } from './oids.js';
+import { AuthenticodeSignature } from './signature.js';
+const explicit = (tagNumber, value) => new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber }, value: [value] });
+const implicitPrimitive = (tagNumber, bytes) => new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber }, valueHex: bytes });
+/** SpcSpOpusInfo { programName [0] SpcString (unicode), moreInfo [1] SpcLink (url) }. */
+function opusInfo({ description, descriptionUrl }) {
+    const value = [];
+    if (description)
+        value.push(explicit(0, implicitPrimitive(0, Buffer.from(description, 'utf16le').swap16())));
+    if (descriptionUrl)
+        value.push(explicit(1, implicitPrimitive(0, Buffer.from(descriptionUrl, 'ascii'))));
+    return new asn1js.Sequence({ value });
+}
+/** DER requires a SET OF in the order of its members' encodings. */
+function sortedForDer(attributes) {
+    const encoded = attributes.map((a) => ({ a, der: toDer(a.toSchema()) }));
+    return encoded.sort((x, y) => Buffer.compare(x.der, y.der)).map((e) => e.a);
+}
+function signatureAlgorithm(signer, hash) {
+    return signer.keyType === 'RSA'
+        ? new pkijs.AlgorithmIdentifier({ algorithmId: OID.rsaEncryption, algorithmParams: new asn1js.Null() })
+        : new pkijs.AlgorithmIdentifier({ algorithmId: ECDSA_OIDS[hash] });
+}
+/** Parsed once per signer: every file of a run embeds the same chain. */
+const chains = new WeakMap();
+function parsedChain(signer) {
+    let chain = chains.get(signer);
+    if (!chain) {
+        chain = signer.certificates.map((der) => pkijs.Certificate.fromBER(new Uint8Array(der)));
+        chains.set(signer, chain);
+    }
+    return chain;
+}
+/** Builds and signs (through `signer`, on a digest) the Authenticode signature for `indirect`. */
+export async function createSignature(indirect, signer, text = {}, signal) {
+    const hash = indirect.hash;
+    const content = encodeIndirectData(indirect);
+    const certificates = parsedChain(signer);
+    const leaf = certificates[0];
+    const digestAlgorithm = () => new pkijs.AlgorithmIdentifier({ algorithmId: hashOid(hash), algorithmParams: new asn1js.Null() });
+    const attributes = sortedForDer([
+        new pkijs.Attribute({
+            type: OID.contentType,
+            values: [new asn1js.ObjectIdentifier({ value: OID.spcIndirectData })],
+        }),
+        new pkijs.Attribute({
+            type: OID.messageDigest,
+            values: [
+                new asn1js.OctetString({
+                    valueHex: createHash(hash)
+                        .update(contentsOf(toDer(content)))
+                        .digest(),
+                }),
+            ],
+        }),
+        new pkijs.Attribute({ type: OID.spcSpOpusInfo, values: [opusInfo(text)] }),
+        new pkijs.Attribute({
+            type: OID.spcStatementType,
+            values: [
+                new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: OID.individualCodeSigning })] }),
+            ],
+        }),
+    ]);
+    const signedAttrs = new pkijs.SignedAndUnsignedAttributes({ type: 0, attributes });
+    const toBeSigned = toDer(new asn1js.Set({ value: attributes.map((a) => a.toSchema()) }));
+    const signatureValue = await signer.signDigest(hash, createHash(hash).update(toBeSigned).digest(), signal);
+    const signerInfo = new pkijs.SignerInfo({
+        version: 1,
+        sid: new pkijs.IssuerAndSerialNumber({ issuer: leaf.issuer, serialNumber: leaf.serialNumber }),
+        digestAlgorithm: digestAlgorithm(),
+        signedAttrs,
+        signatureAlgorithm: signatureAlgorithm(signer, hash),
+        signature: new asn1js.OctetString({ valueHex: signatureValue }),
+    });
+    const signedData = new pkijs.SignedData({
+        version: 1,
+        digestAlgorithms: [digestAlgorithm()],
+        // Authenticode carries the content as the SEQUENCE itself, not wrapped in an OCTET STRING.
+        encapContentInfo: new pkijs.EncapsulatedContentInfo({
+            eContentType: OID.spcIndirectData,
+            eContent: content,
+        }),
+        certificates,
+        signerInfos: [signerInfo],
+    });
+    return new AuthenticodeSignature(signedData);
+}

@@ -1,0 +1,54 @@
+import { createHash } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { hashFromOid } from './algorithms.js';
+import { checkChain, commonName } from './chain.js';
+import { certificatesOf, signedDataOf, signerCertificateOf, toX509 } from './cms.js';
+const TST_INFO = '1.2.840.113549.1.9.16.1.4';
+const TIME_STAMPING = '1.3.6.1.5.5.7.3.8';
+/** Reads an RFC 3161 TimeStampToken: a SignedData over a TSTInfo. */
+export function parseTimestampToken(der) {
+    const signedData = signedDataOf(der, 'the timestamp token');
+    const { eContentType, eContent } = signedData.encapContentInfo;
+    if (eContentType !== TST_INFO || !(eContent instanceof asn1js.OctetString)) {
+        throw new Error(`the timestamp token does not hold a TSTInfo (content type ${eContentType})`);
+    }
+    const info = pkijs.TSTInfo.fromBER(eContent.getValue());
+    const hash = hashFromOid(info.messageImprint.hashAlgorithm.algorithmId);
+    if (!hash)
+        throw new Error(`the timestamp uses an unsupported digest (${info.messageImprint.hashAlgorithm.algorithmId})`);
+    return {
+        signedData,
+        info,
+        time: info.genTime,
+        hash,
+        imprint: Buffer.from(info.messageImprint.hashedMessage.valueBlock.valueHexView),
+    };
+}
+/** Checks the token's own signature over `stamped` (not yet whom its signer chains to). */
+export async function timestampSignatureHolds(token, stamped) {
+    const data = new Uint8Array(stamped).buffer;
+    return token.signedData.verify({ signer: 0, checkChain: false, data }).catch(() => false);
+}
+/**
+ * Checks that a token timestamps `signatureValue`: its imprint, its signature, and — given trusted
+ * roots — that its signer is a time-stamping certificate that chains to one of them at the stamped time.
+ */
+export async function checkTimestampToken(der, signatureValue, trust = {}) {
+    const token = parseTimestampToken(der);
+    if (!createHash(token.hash).update(signatureValue).digest().equals(token.imprint)) {
+        throw new Error('the timestamp is for other data (message imprint mismatch)');
+    }
+    if (!(await timestampSignatureHolds(token, signatureValue)))
+        throw new Error('the timestamp signature does not verify');
+    const signerCertificate = signerCertificateOf(token.signedData);
+    if (!signerCertificate)
+        throw new Error('the timestamp carries no signer certificate');
+    const signer = toX509(signerCertificate);
+    if (trust.anchors) {
+        const problem = checkChain(signer, certificatesOf(token.signedData).map(toX509), trust.anchors, token.time, TIME_STAMPING);
+        if (problem)
+            throw new Error(`timestamp: ${problem}`);
+    }
+    return { time: token.time, signer: commonName(signer) };
+}

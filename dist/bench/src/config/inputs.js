@@ -1,0 +1,144 @@
+export const INPUTS = {
+    'azure-key-vault-url': {
+        kind: 'string',
+        value: 'URL',
+        description: 'Key Vault URL, e.g. https://my-vault.vault.azure.net',
+    },
+    'azure-key-vault-certificate': {
+        kind: 'string',
+        value: 'NAME',
+        description: 'name of the certificate in the vault; its key signs',
+    },
+    'azure-key-vault-certificate-version': {
+        kind: 'string',
+        value: 'VERSION',
+        description: 'certificate version (default: the current one)',
+    },
+    'azure-tenant-id': { kind: 'string', value: 'ID', description: 'Entra ID tenant (directory) ID' },
+    'azure-client-id': {
+        kind: 'string',
+        value: 'ID',
+        description: 'client ID of the app registration or managed identity',
+    },
+    'azure-client-secret': {
+        kind: 'string',
+        value: 'SECRET',
+        secret: true,
+        description: 'client secret (prefer GitHub OIDC, which needs none)',
+    },
+    'azure-access-token': {
+        kind: 'string',
+        value: 'TOKEN',
+        secret: true,
+        description: 'a ready Key Vault access token',
+    },
+    'azure-credential': {
+        kind: 'string',
+        value: 'MODE',
+        default: 'auto',
+        description: 'auto, github-oidc, client-secret, access-token, azure-cli or managed-identity; auto picks access token, then client secret, then GitHub OIDC, then Azure CLI / managed identity',
+    },
+    'certificate-file': {
+        kind: 'string',
+        value: 'PEM',
+        description: 'local key: certificate chain, signing certificate first',
+    },
+    'private-key-file': {
+        kind: 'string',
+        value: 'PEM',
+        description: 'local key: private key (PKCS#8, PKCS#1 RSA or SEC1 EC)',
+    },
+    'pfx-file': { kind: 'string', value: 'PFX', description: 'local key: PKCS#12 file with key and chain' },
+    'pfx-password': {
+        kind: 'string',
+        value: 'PASSWORD',
+        secret: true,
+        description: 'password of pfx-file (CLI: or VAULTSIGN_PFX_PASSWORD)',
+    },
+    files: { kind: 'list', value: 'PATHS', description: 'files or globs to sign, newline- or comma-separated' },
+    'files-folder': { kind: 'string', value: 'DIR', description: 'folder whose files are signed' },
+    'files-folder-filter': {
+        kind: 'list',
+        value: 'LIST',
+        description: 'in files-folder: extensions (dll,exe) or globs (*.dll); default all files',
+    },
+    'files-folder-recurse': {
+        kind: 'boolean',
+        default: 'false',
+        description: 'search files-folder recursively',
+    },
+    'files-folder-depth': {
+        kind: 'string',
+        value: 'N',
+        description: 'with recursion, how many folder levels down (default: no limit)',
+    },
+    'files-catalog': {
+        kind: 'string',
+        value: 'FILE',
+        description: 'a file listing paths to sign, one a line, relative to its own folder',
+    },
+    exclude: { kind: 'list', value: 'GLOBS', description: 'globs of files never to sign' },
+    'file-digest': {
+        kind: 'string',
+        value: 'ALG',
+        default: 'sha256',
+        description: 'file digest: sha256, sha384 or sha512',
+    },
+    'timestamp-rfc3161': {
+        kind: 'list',
+        value: 'URLS',
+        default: 'http://timestamp.digicert.com, http://timestamp.sectigo.com',
+        description: 'RFC 3161 timestamp services, tried in order; none to skip (not recommended)',
+    },
+    'timestamp-digest': {
+        kind: 'string',
+        value: 'ALG',
+        default: 'sha256',
+        description: 'digest of the timestamp request',
+    },
+    description: { kind: 'string', value: 'TEXT', description: 'program name Windows shows (SpcSpOpusInfo)' },
+    'description-url': { kind: 'string', value: 'URL', description: 'more-information URL (SpcSpOpusInfo)' },
+    'append-signature': {
+        kind: 'boolean',
+        default: 'false',
+        description: 'keep existing signatures and nest the new one under them',
+    },
+    'skip-signed': {
+        kind: 'boolean',
+        default: 'false',
+        description: 'leave files that are already signed untouched',
+    },
+    'generate-page-hashes': { kind: 'boolean', default: 'false', description: 'add per-page hashes (PE)' },
+    'additional-certificates': {
+        kind: 'string',
+        value: 'PEM',
+        description: 'intermediate certificates to embed (a PEM file, or PEM text); default: found through the certificate AIA',
+    },
+    concurrency: { kind: 'string', value: 'N', default: '8', description: 'files signed at once' },
+    timeout: {
+        kind: 'string',
+        value: 'SECONDS',
+        default: '0',
+        description: 'time limit for the whole step; 0 for none',
+    },
+    'dry-run': {
+        kind: 'boolean',
+        default: 'false',
+        description: 'list the files that would be signed, change nothing',
+    },
+};
+export const OUTPUTS = {
+    'signed-files': 'JSON array of the files signed in this run',
+    'signed-count': 'number of files signed',
+    'skipped-count': 'number of files left as they were (already signed, with skip-signed)',
+    'failed-count': 'number of files that could not be signed',
+    'certificate-thumbprint': 'SHA-1 thumbprint of the signing certificate',
+    'certificate-subject': 'subject of the signing certificate',
+};
+/** Splits list inputs given as repeated values, commas or newlines. */
+export function listOf(values) {
+    return (values ?? [])
+        .flatMap((v) => v.split(/[,\n]/))
+        .map((v) => v.trim())
+        .filter(Boolean);
+}

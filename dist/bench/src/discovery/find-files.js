@@ -1,0 +1,109 @@
+import { lstat, readFile, realpath } from 'node:fs/promises';
+import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import * as glob from '@actions/glob';
+import { UserError } from '../errors.js';
+const GLOB_CHARS = /[*?[\]{}]/;
+/** The folder a glob searches: its path up to the first segment with a wildcard. */
+function globRoot(pattern) {
+    const segments = resolve(pattern).split(sep);
+    const literal = segments.findIndex((s) => GLOB_CHARS.test(s));
+    return segments.slice(0, literal === -1 ? segments.length : literal).join(sep) || sep;
+}
+async function expand(patterns) {
+    if (patterns.length === 0)
+        return [];
+    const globber = await glob.create(patterns.join('\n'), {
+        followSymbolicLinks: false,
+        implicitDescendants: false,
+        matchDirectories: false,
+    });
+    return globber.glob();
+}
+/** A symlink counts only when it points inside the folder that was searched. */
+async function staysInside(file, root) {
+    const info = await lstat(file).catch(() => undefined);
+    if (!info?.isSymbolicLink())
+        return true;
+    const [target, base] = await Promise.all([
+        realpath(file).catch(() => ''),
+        realpath(root).catch(() => root),
+    ]);
+    return target !== '' && (target === base || target.startsWith(base.endsWith(sep) ? base : base + sep));
+}
+/**
+ * The files of a folder that pass files-folder-filter: extensions (dll, .dll; any letter case, as on
+ * Windows) or globs (*.dll, app-*.exe).
+ */
+async function folderFiles(folder, filter, recurse) {
+    const under = recurse ? join(folder, '**') : folder;
+    const globs = filter.filter((entry) => GLOB_CHARS.test(entry));
+    const extensions = new Set(filter.filter((entry) => !GLOB_CHARS.test(entry)).map((e) => `.${e.replace(/^\./, '').toLowerCase()}`));
+    const all = filter.length === 0 || extensions.size > 0 ? await expand([join(under, '*')]) : [];
+    const byExtension = filter.length === 0 ? all : all.filter((f) => extensions.has(extname(f).toLowerCase()));
+    return [...byExtension, ...(await expand(globs.map((g) => join(under, g))))];
+}
+async function catalogEntries(catalog) {
+    const text = await readFile(catalog, 'utf8').catch((error) => {
+        throw new UserError(`files-catalog ${catalog}: cannot read it (${error.code ?? error.message})`);
+    });
+    return text
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line && !line.startsWith('#'))
+        .map((line) => (isAbsolute(line) ? line : resolve(dirname(catalog), line)));
+}
+/** Turns the user's file query into the list of files to sign. */
+export async function findFiles(query) {
+    const found = [];
+    const notes = [];
+    const empty = [];
+    const keep = async (files, root) => {
+        for (const file of files) {
+            if (await staysInside(file, root))
+                found.push(resolve(file));
+            else
+                notes.push(`${file}: skipped, a symbolic link that leads outside ${root}`);
+        }
+    };
+    for (const entry of query.files) {
+        if (!GLOB_CHARS.test(entry)) {
+            // A plain path is taken as given: if it is missing, signing reports it for that file.
+            found.push(resolve(entry));
+            continue;
+        }
+        const matches = await expand([entry]);
+        if (matches.length === 0)
+            empty.push(`files "${entry}"`);
+        await keep(matches, globRoot(entry));
+    }
+    if (query.folder) {
+        const folder = resolve(query.folder);
+        const info = await lstat(folder).catch(() => undefined);
+        if (!info?.isDirectory())
+            throw new UserError(`files-folder ${query.folder}: not a folder`);
+        let matches = await folderFiles(folder, query.folderFilter, query.recurse);
+        if (query.depth !== undefined) {
+            const depth = query.depth;
+            matches = matches.filter((file) => relative(folder, file).split(sep).length - 1 <= depth);
+        }
+        if (matches.length === 0) {
+            const how = `filter ${query.folderFilter.join(',') || '(all files)'}, recurse ${query.recurse}${query.depth !== undefined ? `, depth ${query.depth}` : ''}`;
+            empty.push(`files-folder "${query.folder}" (${how})`);
+        }
+        await keep(matches, folder);
+    }
+    if (query.catalog) {
+        const entries = await catalogEntries(query.catalog);
+        if (entries.length === 0)
+            empty.push(`files-catalog "${query.catalog}"`);
+        found.push(...entries);
+    }
+    const excluded = new Set((await expand(query.exclude)).map((f) => resolve(f)));
+    const files = [...new Set(found)].filter((f) => !excluded.has(f)).sort();
+    if (files.length === 0) {
+        const searched = empty.length ? empty.join('; ') : 'the given inputs';
+        const exclusion = excluded.size ? ` (after exclude removed ${excluded.size})` : '';
+        throw new UserError(`no files to sign: nothing matched in ${searched}${exclusion}`);
+    }
+    return { files, notes };
+}

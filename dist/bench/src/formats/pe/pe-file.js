@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto';
+import { UserError } from '../../errors.js';
+import { readRanges } from '../../io/ranges.js';
+import { buildCertificateTable, signatureFromCertificateTable } from './certificate-table.js';
+import { PeChecksum } from './checksum.js';
+import { looksLikePe, readPeLayout } from './headers.js';
+import { encodePeImageData, pageHashesOf, SPC_PE_IMAGE_DATA } from './image-data.js';
+import { computePageHashes, decodePageHashes, encodePageHashes, pageHashAlgorithm } from './page-hashes.js';
+class PeFile {
+    handle;
+    layout;
+    signature;
+    format = 'PE';
+    /** Signed data ends where the certificate table starts (or at the end of an unsigned file). */
+    contentEnd;
+    /** The certificate table starts 8-aligned: zero padding, hashed as part of the file. */
+    padding;
+    constructor(handle, layout, signature) {
+        this.handle = handle;
+        this.layout = layout;
+        this.signature = signature;
+        this.contentEnd = layout.certTable ? layout.certTable.offset : layout.fileSize;
+        this.padding = (8 - (this.contentEnd % 8)) % 8;
+    }
+    /** Sum of the file as the checksum sees it before signing: CheckSum and Certificate Table entry as zero. */
+    checksumBase;
+    /**
+     * One read of the signed region computes the Authenticode digest and the checksum together. The digest
+     * skips the CheckSum field and the Certificate Table entry; the checksum counts them as zero.
+     */
+    async digest(hash) {
+        const { checksumOffset, certDirOffset } = this.layout;
+        const hasher = createHash(hash);
+        const checksum = new PeChecksum();
+        const hashed = [
+            { start: 0, end: checksumOffset },
+            { start: checksumOffset + 4, end: certDirOffset },
+            { start: certDirOffset + 8, end: this.contentEnd },
+        ];
+        await readRanges(this.handle, hashed, (chunk, offset) => {
+            if (offset === checksumOffset + 4)
+                checksum.update(Buffer.alloc(4));
+            if (offset === certDirOffset + 8)
+                checksum.update(Buffer.alloc(8));
+            hasher.update(chunk);
+            checksum.update(chunk);
+        });
+        this.checksumBase = checksum;
+        return hasher.update(Buffer.alloc(this.padding)).digest();
+    }
+    async indirectData(hash, options = {}) {
+        let pageHashes;
+        if (options.pageHashes) {
+            const pageHash = pageHashAlgorithm(hash);
+            pageHashes = encodePageHashes(await computePageHashes(this.handle, this.layout, pageHash), pageHash);
+        }
+        return {
+            type: SPC_PE_IMAGE_DATA,
+            value: encodePeImageData(pageHashes),
+            hash,
+            digest: await this.digest(hash),
+        };
+    }
+    async checkIndirectData(type, value) {
+        if (type !== SPC_PE_IMAGE_DATA)
+            return `the signature is not for a PE image (content type ${type})`;
+        const serialized = pageHashesOf(value);
+        if (!serialized)
+            return undefined;
+        const pageHashes = decodePageHashes(serialized);
+        if (!pageHashes)
+            return 'the page hashes cannot be read';
+        const actual = await computePageHashes(this.handle, this.layout, pageHashes.hash);
+        return actual.equals(pageHashes.table) ? undefined : 'the page hashes do not match the file';
+    }
+    async signatureEdit(signature) {
+        const { checksumOffset, certDirOffset } = this.layout;
+        const table = buildCertificateTable(signature);
+        const tableOffset = this.contentEnd + this.padding;
+        if (tableOffset + table.length > 0xffffffff)
+            throw new UserError('the signed file would exceed 4 GiB');
+        const directoryEntry = Buffer.alloc(8);
+        directoryEntry.writeUInt32LE(tableOffset, 0);
+        directoryEntry.writeUInt32LE(table.length, 4);
+        const append = Buffer.concat([Buffer.alloc(this.padding), table]);
+        if (!this.checksumBase)
+            await this.digest('sha256');
+        const checksum = this.checksumBase.copy();
+        checksum.update(append);
+        checksum.addAt(certDirOffset, directoryEntry);
+        const sum = Buffer.alloc(4);
+        sum.writeUInt32LE(checksum.digest());
+        return {
+            patches: [
+                { offset: checksumOffset, bytes: sum },
+                { offset: certDirOffset, bytes: directoryEntry },
+            ],
+            truncateTo: this.contentEnd,
+            append,
+        };
+    }
+}
+export const peFormat = {
+    name: 'PE',
+    matches: looksLikePe,
+    async open(handle, size) {
+        const layout = await readPeLayout(handle, size);
+        let signature;
+        if (layout.certTable) {
+            const table = Buffer.alloc(layout.certTable.size);
+            await handle.read(table, 0, table.length, layout.certTable.offset);
+            signature = signatureFromCertificateTable(table);
+        }
+        return new PeFile(handle, layout, signature);
+    },
+};

@@ -1,0 +1,37 @@
+import { checkSigningCertificate } from './certificate-checks.js';
+import { fetchIssuers, readAdditionalCertificates } from './issuer-chain.js';
+import { loadLocalSigner } from './local-signer.js';
+/** The signer the configuration names, checked and ready before any file is touched. */
+export async function createSigner(config, context) {
+    const warnings = [];
+    if (config.key.kind === 'local') {
+        const signer = await loadLocalSigner(config.key.local);
+        const certificate = checkSigningCertificate(signer.certificates[0], 'the local signing certificate');
+        return { signer, certificate, warnings, description: 'local key' };
+    }
+    const { vault } = config.key;
+    // The Azure SDK is most of the bundle: loaded only when a vault is used, so local runs start fast.
+    const [{ createCredential }, { loadKeyVaultSigner }] = await Promise.all([
+        import('../credentials/azure-credential.js'),
+        import('./key-vault-signer.js'),
+    ]);
+    const { credential, mode } = createCredential(vault.credential, context);
+    const signer = await loadKeyVaultSigner(vault, credential, {
+        maxConcurrency: config.concurrency,
+        chain: async (leaf) => {
+            if (config.additionalCertificates)
+                return readAdditionalCertificates(config.additionalCertificates);
+            const { issuers, problem } = await fetchIssuers(leaf);
+            if (problem) {
+                warnings.push(`the signatures carry an incomplete certificate chain (${problem}); give additional-certificates with the intermediates`);
+            }
+            return issuers;
+        },
+    });
+    return {
+        signer,
+        certificate: signer.certificate,
+        warnings,
+        description: `Azure Key Vault ${vault.vaultUrl}, certificate ${vault.certificateName} (${mode})`,
+    };
+}

@@ -1,0 +1,119 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { CertificateClient } from '@azure/keyvault-certificates';
+import { CryptographyClient } from '@azure/keyvault-keys';
+import { p256, p384 } from '@noble/curves/nist.js';
+import { UserError, messageOf } from '../errors.js';
+import { AdaptiveLimit } from '../pipeline/adaptive-limit.js';
+import { checkSigningCertificate } from './certificate-checks.js';
+import { verifyDigestSignature } from './digest-signature.js';
+const RSA_ALGORITHMS = {
+    sha256: 'RS256',
+    sha384: 'RS384',
+    sha512: 'RS512',
+};
+const EC_ALGORITHMS = {
+    sha256: 'ES256',
+    sha384: 'ES384',
+    sha512: 'ES512',
+};
+/** Client options: generous retries (the SDK honours Retry-After on 429) and a 429 observer. */
+function clientOptions(limit) {
+    const observer = {
+        name: 'vaultsign-throttle-observer',
+        async sendRequest(request, next) {
+            const response = await next(request);
+            if (response.status === 429)
+                limit.throttled();
+            return response;
+        },
+    };
+    return {
+        retryOptions: { maxRetries: 8, retryDelayInMs: 500, maxRetryDelayInMs: 30_000 },
+        additionalPolicies: [{ policy: observer, position: 'perRetry' }],
+    };
+}
+/** Turns the SDK's errors into what a release engineer can act on. */
+function explain(error, action, settings, role) {
+    const status = error.statusCode;
+    const where = `${settings.certificateName} in ${settings.vaultUrl}`;
+    if (status === 403) {
+        return new UserError(`${action} ${where} was refused (HTTP 403): the identity lacks the permission; grant it the role "${role}"`);
+    }
+    if (status === 404)
+        return new UserError(`${action} ${where}: not found (HTTP 404); check the vault URL, name and version`);
+    if (status === 401)
+        return new UserError(`${action} ${where}: the vault refused the token (HTTP 401): ${firstLine(error)}`);
+    const name = error.name ?? '';
+    const entra = /AADSTS\d+:.*?(?= - [A-Z][a-z]+ ID:|$)/.exec(messageOf(error).replace(/\s+/g, ' '));
+    if (entra || /AuthenticationError|CredentialUnavailableError/.test(name)) {
+        const hint = entra?.[0].startsWith('AADSTS700213')
+            ? ' (add a federated credential for this subject to the app registration, or run from a branch, tag or environment it names)'
+            : '';
+        return new UserError(`Azure sign-in failed: ${entra ? entra[0].trim() : firstLine(error)}${hint}`);
+    }
+    return error instanceof UserError ? error : new UserError(`${action} ${where} failed: ${firstLine(error)}`);
+}
+function firstLine(error) {
+    return (messageOf(error)
+        .split('\n')
+        .find((l) => l.trim()) ?? 'unknown error');
+}
+function keyTypeOf(certificate) {
+    const type = certificate.publicKey.asymmetricKeyType;
+    if (type === 'rsa')
+        return 'RSA';
+    if (type === 'ec')
+        return 'EC';
+    throw new UserError(`the certificate's key type ${type} is not supported (RSA or EC)`);
+}
+/** Key Vault returns ECDSA signatures as r‖s; CMS wants DER. */
+function ecdsaDer(raw) {
+    const curve = raw.length === 64 ? p256 : p384;
+    return Buffer.from(curve.Signature.fromBytes(raw, 'compact').toBytes('der'));
+}
+/**
+ * A signer whose key stays in Azure Key Vault: the certificate is fetched once per run and checked
+ * (validity, code signing, key match through a probe signature) before any file is touched.
+ */
+export async function loadKeyVaultSigner(settings, credential, options) {
+    const limit = new AdaptiveLimit(options.maxConcurrency);
+    const certificates = new CertificateClient(settings.vaultUrl, credential, clientOptions(limit));
+    const bundle = await (settings.certificateVersion
+        ? certificates.getCertificateVersion(settings.certificateName, settings.certificateVersion)
+        : certificates.getCertificate(settings.certificateName)).catch((error) => {
+        throw explain(error, 'reading certificate', settings, 'Key Vault Certificate User');
+    });
+    if (!bundle.cer || !bundle.keyId)
+        throw new UserError(`certificate ${settings.certificateName} has no public certificate or key in the vault`);
+    if (bundle.properties.enabled === false)
+        throw new UserError(`certificate ${settings.certificateName} is disabled in the vault`);
+    const leaf = Buffer.from(bundle.cer);
+    const certificate = checkSigningCertificate(leaf, `Key Vault certificate ${settings.certificateName}`);
+    const keyType = keyTypeOf(certificate);
+    const crypto = new CryptographyClient(bundle.keyId, credential, clientOptions(limit));
+    const signDigest = async (hash, digest, signal) => {
+        const algorithm = (keyType === 'RSA' ? RSA_ALGORITHMS : EC_ALGORITHMS)[hash];
+        if (!algorithm)
+            throw new UserError(`Key Vault cannot sign a ${hash} digest; use sha256, sha384 or sha512`);
+        const result = await limit
+            .run(() => crypto.sign(algorithm, digest, { abortSignal: signal }))
+            .catch((error) => {
+            throw explain(error, 'signing with the key of', settings, 'Key Vault Crypto User');
+        });
+        limit.succeeded();
+        return keyType === 'RSA' ? Buffer.from(result.result) : ecdsaDer(result.result);
+    };
+    // One probe signature proves the sign permission and that the vault key is the certificate's.
+    const probe = createHash('sha256').update(randomBytes(32)).digest();
+    const probeSignature = await signDigest('sha256', probe);
+    if (!verifyDigestSignature(certificate.publicKey, 'sha256', probe, probeSignature)) {
+        throw new UserError(`the key of ${settings.certificateName} in ${settings.vaultUrl} does not match its certificate`);
+    }
+    return {
+        certificates: [leaf, ...(await options.chain(leaf))],
+        keyType,
+        certificate,
+        limit,
+        signDigest,
+    };
+}

@@ -1,0 +1,95 @@
+import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { UserError } from '../errors.js';
+import { pemBlocks } from '../io/pem.js';
+import { ecdsaSignDigest, rsaSignDigest } from './digest-signature.js';
+import { readPfx } from './pfx.js';
+const EC_CURVES = ['prime256v1', 'secp384r1'];
+async function readInput(path, what) {
+    return readFile(path).catch((error) => {
+        const why = error.code === 'ENOENT' ? 'no such file' : `cannot read it (${error.code ?? error.message})`;
+        throw new UserError(`${what} ${path}: ${why}`);
+    });
+}
+function certificatesFrom(data, path) {
+    const text = data.toString('latin1');
+    const blocks = text.includes('-----BEGIN') ? pemBlocks(text, 'CERTIFICATE') : [data];
+    if (blocks.length === 0)
+        throw new UserError(`certificate-file ${path}: no PEM CERTIFICATE block in it`);
+    for (const der of blocks) {
+        try {
+            new X509Certificate(der);
+        }
+        catch {
+            throw new UserError(`certificate-file ${path}: holds something that is not an X.509 certificate`);
+        }
+    }
+    return blocks;
+}
+function keyFrom(data, path) {
+    const text = data.toString('latin1');
+    if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(text)) {
+        throw new UserError(`private-key-file ${path}: the key is encrypted; decrypt it (openssl pkey -in KEY -out PLAIN) or use a PFX with pfx-password`);
+    }
+    try {
+        return createPrivateKey(text.includes('-----BEGIN') ? data : { key: data, format: 'der', type: 'pkcs8' });
+    }
+    catch {
+        throw new UserError(`private-key-file ${path}: not a PEM private key (PKCS#8, PKCS#1 RSA or SEC1 EC)`);
+    }
+}
+function keyType(key, source) {
+    const details = key.asymmetricKeyDetails ?? {};
+    if (key.asymmetricKeyType === 'rsa') {
+        const bits = details.modulusLength ?? 0;
+        if (bits < 2048 || bits > 4096)
+            throw new UserError(`${source}: RSA keys of 2048 to 4096 bits are supported, this one has ${bits}`);
+        return 'RSA';
+    }
+    if (key.asymmetricKeyType === 'ec' && EC_CURVES.includes(details.namedCurve ?? ''))
+        return 'EC';
+    const kind = key.asymmetricKeyType === 'ec' ? `EC key on ${details.namedCurve}` : `${key.asymmetricKeyType} key`;
+    throw new UserError(`${source}: ${kind} is not supported (use RSA 2048–4096, ECDSA P-256 or P-384)`);
+}
+const spki = (key) => key.export({ type: 'spki', format: 'der' });
+/** The leaf (the certificate of `key`) first, then each issuer in turn, then any others. */
+function orderChain(key, certificates, source) {
+    const parsed = certificates.map((der) => ({ der, x509: new X509Certificate(der) }));
+    const publicKey = spki(createPublicKey(key));
+    const leaf = parsed.find((c) => spki(c.x509.publicKey).equals(publicKey));
+    if (!leaf)
+        throw new UserError(`${source}: no certificate in it matches the private key`);
+    const chain = [leaf];
+    for (let current = leaf;;) {
+        const issuer = parsed.find((c) => !chain.includes(c) && current.x509.checkIssued(c.x509));
+        if (!issuer)
+            break;
+        chain.push(issuer);
+        current = issuer;
+    }
+    return [...chain, ...parsed.filter((c) => !chain.includes(c))].map((c) => c.der);
+}
+/** A signer whose key is in a local file: for development, tests and self-hosted internal signing. */
+export async function loadLocalSigner(options) {
+    let key;
+    let certificates;
+    let source;
+    if ('pfxFile' in options) {
+        source = `pfx-file ${options.pfxFile}`;
+        ({ key, certificates } = await readPfx(await readInput(options.pfxFile, 'pfx-file'), options.pfxPassword, source));
+    }
+    else {
+        source = `certificate-file ${options.certificateFile} with private-key-file ${options.privateKeyFile}`;
+        certificates = certificatesFrom(await readInput(options.certificateFile, 'certificate-file'), options.certificateFile);
+        key = keyFrom(await readInput(options.privateKeyFile, 'private-key-file'), options.privateKeyFile);
+    }
+    const type = keyType(key, source);
+    const chain = orderChain(key, certificates, source);
+    return {
+        certificates: chain,
+        keyType: type,
+        async signDigest(hash, digest) {
+            return type === 'RSA' ? rsaSignDigest(key, hash, digest) : ecdsaSignDigest(key, hash, digest);
+        },
+    };
+}

@@ -1,0 +1,49 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { startHttps, json } from './https-server.js';
+import { JwtIssuer } from './jwt.js';
+/** GitHub's OIDC token service for a job: bearer-checked token endpoint plus discovery and JWKS. */
+/** `options.subject` is read per request, so a test can act as another branch. */
+export async function startGithubOidc(pki, 
+/** The job's subject claim, e.g. repo:acme/app:ref:refs/heads/main. */
+options) {
+    const jwt = new JwtIssuer();
+    const requestToken = randomBytes(24).toString('hex');
+    const issued = [];
+    let issuer = '';
+    const running = await startHttps(pki, (request, _body, response) => {
+        const url = new URL(request.url ?? '/', issuer);
+        if (url.pathname === '/.well-known/openid-configuration')
+            return json(response, 200, { issuer, jwks_uri: `${issuer}/.well-known/jwks` });
+        if (url.pathname === '/.well-known/jwks')
+            return json(response, 200, jwt.jwks());
+        if (url.pathname !== '/token')
+            return json(response, 404, { message: 'not found' });
+        if (request.headers.authorization !== `Bearer ${requestToken}`)
+            return json(response, 401, { message: 'bad runtime token' });
+        const audience = url.searchParams.get('audience');
+        if (!audience)
+            return json(response, 400, { message: 'audience missing' });
+        const now = Math.floor(Date.now() / 1000);
+        const token = jwt.issue({
+            iss: issuer,
+            aud: audience,
+            sub: options.subject,
+            repository: options.subject.split(':')[1],
+            jti: randomUUID(),
+            iat: now,
+            nbf: now - 5,
+            exp: now + 300,
+        });
+        issued.push(token);
+        json(response, 200, { value: token });
+    });
+    issuer = `https://localhost:${running.port}`;
+    return {
+        issuer,
+        jwt,
+        requestUrl: `${issuer}/token?api-version=2.0`,
+        requestToken,
+        issued,
+        close: () => running.close(),
+    };
+}

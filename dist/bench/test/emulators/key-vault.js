@@ -1,0 +1,153 @@
+import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { p256, p384 } from '@noble/curves/nist.js';
+import { ecdsaSignDigest, rsaSignDigest } from '../../src/signers/digest-signature.js';
+import { pemBlocks } from '../../src/io/pem.js';
+import { json, startHttps } from './https-server.js';
+import { verifyJwt } from './jwt.js';
+export const VAULT_HOST = 'vaultsign-test.vault.azure.net';
+const VERSION = '0123456789abcdef0123456789abcdef';
+const ALGORITHMS = {
+    RS256: 'sha256',
+    RS384: 'sha384',
+    RS512: 'sha512',
+    ES256: 'sha256',
+    ES384: 'sha384',
+    ES512: 'sha512',
+};
+/** Azure Key Vault's data plane for certificates and key signing, with the real challenge protocol. */
+export async function startKeyVault(pki, options) {
+    const loaded = [];
+    for (const c of options.certificates) {
+        const der = pemBlocks(await readFile(c.certificateFile, 'utf8'), 'CERTIFICATE')[0];
+        loaded.push({
+            name: c.name,
+            der,
+            x509: new X509Certificate(der),
+            key: createPrivateKey(await readFile(c.keyFile)),
+        });
+    }
+    const signedDigests = new Map();
+    const stats = { signCalls: 0, throttled: 0, failed: 0, dropped: 0, unauthorized: 0 };
+    const accepted = [];
+    const acceptedAt = [];
+    let url = '';
+    const challenge = (error) => ({
+        'WWW-Authenticate': `Bearer authorization="${options.entra.authorityHost}/${options.tenantId}", resource="https://vault.azure.net"${error ? `, error="${error}"` : ''}`,
+    });
+    const kvError = (code, message) => ({ error: { code, message } });
+    const running = await startHttps(pki, async (request, body, response) => {
+        const auth = request.headers.authorization ?? '';
+        if (!auth.startsWith('Bearer ')) {
+            stats.unauthorized++;
+            return json(response, 401, kvError('Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.'), challenge());
+        }
+        const checked = verifyJwt(auth.slice(7), options.entra.jwt.publicKey);
+        if ('problem' in checked ||
+            checked.claims.aud !== 'https://vault.azure.net' ||
+            checked.claims.tid !== options.tenantId) {
+            stats.unauthorized++;
+            const why = 'problem' in checked ? checked.problem : 'wrong audience or tenant';
+            return json(response, 401, kvError('Unauthorized', `AKV10032: Invalid token (${why}).`), challenge('invalid_token'));
+        }
+        const identity = String(checked.claims.oid);
+        const allowed = (permission) => options.permissions[identity]?.includes(permission) ?? false;
+        const forbidden = (permission) => json(response, 403, kvError('Forbidden', `Caller is not authorized to perform action on resource. Action: '${permission}', Caller: oid=${identity}`));
+        const [kind, name, version, operation] = new URL(request.url ?? '/', url).pathname
+            .split('/')
+            .filter(Boolean);
+        const entry = loaded.find((c) => c.name === name);
+        if (!entry || (version && version !== VERSION))
+            return json(response, 404, kvError('NotFound', `A ${kind} with (name/id) ${name} was not found in this key vault.`));
+        const attributes = {
+            enabled: true,
+            nbf: Math.floor(new Date(entry.x509.validFrom).getTime() / 1000),
+            exp: Math.floor(new Date(entry.x509.validTo).getTime() / 1000),
+            created: 1_700_000_000,
+            updated: 1_700_000_000,
+            recoveryLevel: 'Recoverable',
+        };
+        const kid = `${url}/keys/${name}/${VERSION}`;
+        if (kind === 'certificates' && request.method === 'GET' && !operation) {
+            if (!allowed('certificates/get'))
+                return forbidden('certificates/get');
+            return json(response, 200, {
+                id: `${url}/certificates/${name}/${VERSION}`,
+                kid,
+                sid: `${url}/secrets/${name}/${VERSION}`,
+                x5t: createHash('sha1').update(entry.der).digest('base64url'),
+                cer: entry.der.toString('base64'),
+                attributes,
+                policy: {
+                    id: `${url}/certificates/${name}/policy`,
+                    key_props: {
+                        exportable: false,
+                        kty: `${entry.key.asymmetricKeyType === 'ec' ? 'EC' : 'RSA'}-HSM`,
+                        reuse_key: false,
+                    },
+                    attributes: { enabled: true },
+                },
+            });
+        }
+        if (kind === 'keys' && request.method === 'GET' && !operation) {
+            if (!allowed('keys/get'))
+                return forbidden('keys/get');
+            const jwk = entry.x509.publicKey.export({ format: 'jwk' });
+            return json(response, 200, {
+                key: { ...jwk, kid, kty: `${jwk.kty}-HSM`, key_ops: ['sign', 'verify'] },
+                attributes,
+            });
+        }
+        if (kind === 'keys' && request.method === 'POST' && operation === 'sign') {
+            if (!allowed('keys/sign'))
+                return forbidden('keys/sign');
+            stats.signCalls++;
+            if (options.latencyMs)
+                await new Promise((r) => setTimeout(r, options.latencyMs));
+            if (stats.signCalls <= (options.dropFirst ?? 0)) {
+                stats.dropped++;
+                request.socket.destroy();
+                return;
+            }
+            if (stats.signCalls <= (options.dropFirst ?? 0) + (options.failFirst ?? 0)) {
+                stats.failed++;
+                return json(response, 503, kvError('ServiceUnavailable', 'The service is temporarily unavailable.'));
+            }
+            if (options.rateLimit) {
+                const now = Date.now();
+                while (accepted.length && accepted[0] <= now - options.rateLimit.windowMs)
+                    accepted.shift();
+                if (accepted.length >= options.rateLimit.calls) {
+                    stats.throttled++;
+                    const retryAfter = Math.max(1, Math.ceil((accepted[0] + options.rateLimit.windowMs - now) / 1000));
+                    return json(response, 429, kvError('Throttled', 'Rate limit exceeded.'), {
+                        'Retry-After': String(retryAfter),
+                    });
+                }
+                accepted.push(now);
+            }
+            acceptedAt.push(Date.now());
+            const { alg, value } = JSON.parse(body.toString('utf8'));
+            const hash = ALGORITHMS[alg];
+            const digest = Buffer.from(value, 'base64url');
+            if (!hash || digest.length !== createHash(hash).digest().length)
+                return json(response, 400, kvError('BadParameter', `Invalid algorithm or digest for ${alg}.`));
+            let signature;
+            if (entry.key.asymmetricKeyType === 'rsa') {
+                if (!alg.startsWith('RS'))
+                    return json(response, 400, kvError('BadParameter', `${alg} does not fit an RSA key.`));
+                signature = rsaSignDigest(entry.key, hash, digest);
+            }
+            else {
+                const curve = entry.key.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? p384 : p256;
+                signature = Buffer.from(curve.Signature.fromBytes(ecdsaSignDigest(entry.key, hash, digest), 'der').toBytes('compact'));
+            }
+            const hex = digest.toString('hex');
+            signedDigests.set(hex, (signedDigests.get(hex) ?? 0) + 1);
+            return json(response, 200, { kid, value: signature.toString('base64url') });
+        }
+        return json(response, 400, kvError('BadParameter', `Unsupported request ${request.method} ${request.url}`));
+    });
+    url = `https://${VAULT_HOST}:${running.port}`;
+    return { url, signedDigests, stats, acceptedAt, close: () => running.close() };
+}

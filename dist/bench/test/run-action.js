@@ -1,0 +1,46 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { REPO } from './paths.js';
+import { scratchDir } from './pe-fixtures.js';
+/** GITHUB_OUTPUT holds name<<DELIMITER / value / DELIMITER blocks. */
+function parseOutputs(text) {
+    const outputs = {};
+    const pattern = /^(.+?)<<(\S+)\n([\s\S]*?)\n\2$/gm;
+    for (const match of text.matchAll(pattern))
+        outputs[match[1]] = match[3];
+    return outputs;
+}
+/** Runs dist/index.js the way the runner does: inputs as INPUT_* variables, files for outputs and summary. */
+export async function runAction(inputs, env = {}, cwd) {
+    const files = await mkdtemp(join(await scratchDir('runner'), 'step-'));
+    const output = join(files, 'output');
+    const summary = join(files, 'summary');
+    await Promise.all([writeFile(output, ''), writeFile(summary, '')]);
+    const inputEnv = Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value]));
+    const childEnv = {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        GITHUB_ACTIONS: 'true',
+        GITHUB_OUTPUT: output,
+        GITHUB_STEP_SUMMARY: summary,
+        GITHUB_WORKSPACE: cwd ?? REPO,
+        RUNNER_TEMP: files,
+        ...inputEnv,
+        ...env,
+    };
+    const { code, log } = await new Promise((resolve) => {
+        execFile(process.execPath, [join(REPO, 'dist', 'index.js')], { env: childEnv, cwd: cwd ?? REPO }, (error, stdout, stderr) => {
+            resolve({
+                code: error ? (typeof error.code === 'number' ? error.code : 1) : 0,
+                log: stdout + stderr,
+            });
+        });
+    });
+    return {
+        code,
+        log,
+        outputs: parseOutputs(await readFile(output, 'utf8')),
+        summary: await readFile(summary, 'utf8'),
+    };
+}

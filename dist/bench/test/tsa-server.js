@@ -1,0 +1,109 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+const run = promisify(execFile);
+async function body(request) {
+    const chunks = [];
+    for await (const chunk of request)
+        chunks.push(chunk);
+    return Buffer.concat(chunks);
+}
+function rejection() {
+    const response = new pkijs.TimeStampResp({
+        status: new pkijs.PKIStatusInfo({
+            status: 2,
+            statusStrings: [new asn1js.Utf8String({ value: 'policy not accepted' })],
+        }),
+    });
+    return Buffer.from(response.toSchema().toBER());
+}
+/**
+ * An RFC 3161 service on loopback whose replies come from the real `openssl ts -reply`.
+ * Each request goes through a temporary query file, as openssl reads and writes files.
+ */
+export async function startTsaServer(options) {
+    const work = await mkdtemp(join(tmpdir(), 'vaultsign-tsa-'));
+    let requests = 0;
+    let sequence = 0;
+    const reply = async (query) => {
+        const id = sequence++;
+        const queryFile = join(work, `${id}.tsq`);
+        const replyFile = join(work, `${id}.tsr`);
+        if (options.mode === 'bad-imprint') {
+            // A genuine token, but for a query about other data.
+            await writeFile(join(work, `${id}.other`), `other data ${id}`);
+            await run('openssl', [
+                'ts',
+                '-query',
+                '-data',
+                join(work, `${id}.other`),
+                '-sha256',
+                '-cert',
+                '-out',
+                queryFile,
+            ]);
+        }
+        else if (options.mode === 'no-nonce') {
+            const parsed = pkijs.TimeStampReq.fromBER(new Uint8Array(query));
+            parsed.nonce = undefined;
+            await writeFile(queryFile, Buffer.from(parsed.toSchema().toBER()));
+        }
+        else {
+            await writeFile(queryFile, query);
+        }
+        await run('openssl', [
+            'ts',
+            '-reply',
+            '-config',
+            options.configFile,
+            '-queryfile',
+            queryFile,
+            '-out',
+            replyFile,
+        ]);
+        return readFile(replyFile);
+    };
+    const server = createServer(async (request, response) => {
+        requests++;
+        const query = await body(request);
+        if (options.latencyMs)
+            await new Promise((r) => setTimeout(r, options.latencyMs));
+        try {
+            if (requests <= (options.failFirst ?? 0)) {
+                response.writeHead(500).end('injected failure');
+                return;
+            }
+            if (requests === 1 && options.throttleFirstSeconds !== undefined) {
+                response.writeHead(429, { 'Retry-After': String(options.throttleFirstSeconds) }).end('slow down');
+                return;
+            }
+            const answer = options.mode === 'rejection'
+                ? rejection()
+                : options.mode === 'garbage'
+                    ? Buffer.from('not DER at all')
+                    : await reply(query);
+            response.writeHead(200, { 'Content-Type': 'application/timestamp-reply' }).end(answer);
+        }
+        catch (error) {
+            response.writeHead(500).end(String(error));
+        }
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address();
+    return {
+        url: `http://127.0.0.1:${port}/tsa`,
+        get requests() {
+            return requests;
+        },
+        async close() {
+            server.closeAllConnections();
+            await new Promise((resolve) => server.close(() => resolve()));
+            await rm(work, { recursive: true, force: true });
+        },
+    };
+}
