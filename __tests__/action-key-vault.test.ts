@@ -4,7 +4,12 @@ import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startEntraId, type EntraId, type EntraOptions } from '../test/emulators/entra-id.js';
 import { startGithubOidc, type GithubOidc } from '../test/emulators/github-oidc.js';
-import { startKeyVault, type KeyVault, type KeyVaultOptions } from '../test/emulators/key-vault.js';
+import {
+  KEY_VAULT_VERSION,
+  startKeyVault,
+  type KeyVault,
+  type KeyVaultOptions,
+} from '../test/emulators/key-vault.js';
 import { osslVerify } from '../test/osslsigncode.js';
 import { copyFixture, ensurePeFixtures, scratchDir, type PeFixture } from '../test/pe-fixtures.js';
 import { AIA_PORT, ensureTestPki, PFX_PASSWORD, type TestPki } from '../test/pki.js';
@@ -394,6 +399,37 @@ describe('more ways in', () => {
     const signed = JSON.parse(run.outputs['signed-files']) as string[];
     expect(signed.length).toBe(files.filter((f) => !basename(f).startsWith('pe32')).length);
     expect(signed.every((f) => !basename(f).startsWith('pe32'))).toBe(true);
+  });
+
+  it('pins a certificate version, and names a missing one', async () => {
+    const kv = await vault();
+    const { dir } = await buildOutput('kv-version');
+    const inputs = { ...vaultInputs(kv, dir), 'timestamp-rfc3161': 'none' };
+    const pinned = await runAction(
+      { ...inputs, 'azure-key-vault-certificate-version': KEY_VAULT_VERSION },
+      jobEnv(),
+    );
+    expect(pinned.code).toBe(0);
+    const missing = await runAction(
+      { ...inputs, 'azure-key-vault-certificate-version': 'ffffffffffffffffffffffffffffffff' },
+      jobEnv(),
+    );
+    expect(missing.code).toBe(1);
+    expect(missing.log).toMatch(
+      /reading certificate release-rsa in .*: not found \(HTTP 404\); check the vault URL, name and version/,
+    );
+  });
+
+  it('takes additional-certificates as PEM text', async () => {
+    const kv = await vault();
+    const { dir, files } = await buildOutput('kv-pem-text');
+    const pem = await readFile(pki.intermediateCa, 'utf8');
+    const run = await runAction(
+      { ...vaultInputs(kv, dir), 'additional-certificates': pem, 'timestamp-rfc3161': 'none' },
+      jobEnv(),
+    );
+    expect(run.code).toBe(0);
+    expect((await osslVerify(files[0], pki.rootCa)).ok).toBe(true);
   });
 
   it('refuses a Key Vault and a local key together', async () => {

@@ -51,7 +51,8 @@ export interface KeyVault {
   close(): Promise<void>;
 }
 
-const VERSION = '0123456789abcdef0123456789abcdef';
+/** The one version every certificate and key of the emulator has. */
+export const KEY_VAULT_VERSION = '0123456789abcdef0123456789abcdef';
 const ALGORITHMS: Record<string, HashAlgorithm> = {
   RS256: 'sha256',
   RS384: 'sha384',
@@ -132,7 +133,7 @@ export async function startKeyVault(pki: TestPki, options: KeyVaultOptions): Pro
       .split('/')
       .filter(Boolean);
     const entry = loaded.find((c) => c.name === name);
-    if (!entry || (version && version !== VERSION))
+    if (!entry || (version && version !== KEY_VAULT_VERSION))
       return json(
         response,
         404,
@@ -146,14 +147,14 @@ export async function startKeyVault(pki: TestPki, options: KeyVaultOptions): Pro
       updated: 1_700_000_000,
       recoveryLevel: 'Recoverable',
     };
-    const kid = `${url}/keys/${name}/${VERSION}`;
+    const kid = `${url}/keys/${name}/${KEY_VAULT_VERSION}`;
 
     if (kind === 'certificates' && request.method === 'GET' && !operation) {
       if (!allowed('certificates/get')) return forbidden('certificates/get');
       return json(response, 200, {
-        id: `${url}/certificates/${name}/${VERSION}`,
+        id: `${url}/certificates/${name}/${KEY_VAULT_VERSION}`,
         kid,
-        sid: `${url}/secrets/${name}/${VERSION}`,
+        sid: `${url}/secrets/${name}/${KEY_VAULT_VERSION}`,
         x5t: createHash('sha1').update(entry.der).digest('base64url'),
         cer: entry.der.toString('base64'),
         attributes,

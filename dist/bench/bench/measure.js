@@ -1,8 +1,11 @@
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 const run = promisify(execFile);
-/** Runs a command under /usr/bin/time for wall time and peak RSS; fails loudly if it fails. */
-export async function measure(command, args, env = {}) {
+/**
+ * Runs a command under /usr/bin/time for wall time and peak RSS. A failing command fails the
+ * measurement, unless `allowFailure` (then its output tells what failed).
+ */
+export async function measure(command, args, env = {}, allowFailure = false) {
     return new Promise((resolve, reject) => {
         const child = spawn('/usr/bin/time', ['-f', 'BENCH %e %M', command, ...args], {
             env: { ...process.env, ...env },
@@ -12,7 +15,7 @@ export async function measure(command, args, env = {}) {
         child.stderr.on('data', (d) => (output += d));
         child.on('close', (code) => {
             const match = /BENCH ([\d.]+) (\d+)/.exec(output);
-            if (code !== 0 || !match)
+            if ((code !== 0 && !allowFailure) || !match)
                 reject(new Error(`${command} ${args.slice(0, 3).join(' ')}… failed (${code}):\n${output.slice(-2000)}`));
             else
                 resolve({ seconds: Number(match[1]), peakMb: Number(match[2]) / 1024, output });

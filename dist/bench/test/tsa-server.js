@@ -30,6 +30,7 @@ export async function startTsaServer(options) {
     const work = await mkdtemp(join(tmpdir(), 'vaultsign-tsa-'));
     let requests = 0;
     let sequence = 0;
+    const configText = await readFile(options.configFile, 'utf8');
     const reply = async (query) => {
         const id = sequence++;
         const queryFile = join(work, `${id}.tsq`);
@@ -56,16 +57,12 @@ export async function startTsaServer(options) {
         else {
             await writeFile(queryFile, query);
         }
-        await run('openssl', [
-            'ts',
-            '-reply',
-            '-config',
-            options.configFile,
-            '-queryfile',
-            queryFile,
-            '-out',
-            replyFile,
-        ]);
+        // openssl keeps its serial number in one file: parallel replies each get their own, or they race.
+        const config = join(work, `${id}.cnf`);
+        const serial = join(work, `${id}.serial`);
+        await writeFile(serial, `${(id + 1).toString(16).padStart(4, '0')}\n`);
+        await writeFile(config, configText.replace(/^serial\s*=.*$/m, `serial = ${serial}`));
+        await run('openssl', ['ts', '-reply', '-config', config, '-queryfile', queryFile, '-out', replyFile]);
         return readFile(replyFile);
     };
     const server = createServer(async (request, response) => {
