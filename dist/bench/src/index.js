@@ -1,2 +1,0 @@
-import { run } from './action/main.js';
-await run();
