@@ -6,7 +6,8 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { HashAlgorithm } from '../src/authenticode/algorithms.js';
 import { UserError } from '../src/errors.js';
-import { loadLocalSigner } from '../src/signers/local-signer.js';
+import { loadLocalSigner, type LocalKeyOptions } from '../src/signers/local-signer.js';
+import type { KeyType } from '../src/signers/signer.js';
 import { scratchDir } from '../test/pe-fixtures.js';
 import { ensureTestPki, PFX_PASSWORD, type TestPki } from '../test/pki.js';
 
@@ -58,15 +59,18 @@ describe('local signer', () => {
     ['PFX with AES', () => ({ pfxFile: pki.leaves.rsa.pfx, pfxPassword: PFX_PASSWORD }), 'RSA'],
     ['PFX with 3DES', () => ({ pfxFile: pki.rsaLegacyPfx, pfxPassword: PFX_PASSWORD }), 'RSA'],
     ['EC PFX', () => ({ pfxFile: pki.leaves.ec.pfx, pfxPassword: PFX_PASSWORD }), 'EC'],
-  ] as const)('%s signs digests that verify with its certificate', async (_name, options, keyType) => {
-    const signer = await loadLocalSigner(options());
-    expect(signer.keyType).toBe(keyType);
-    expect(signer.certificates).toHaveLength(2);
-    expect(subject(signer.certificates[0])).toMatch(/^CN=vaultsign test signer/);
-    expect(subject(signer.certificates[1])).toBe('CN=vaultsign Test Code Signing CA');
-    for (const hash of ['sha256', 'sha384', 'sha512'] as const)
-      expect(await roundTrip(signer, hash)).toBe(true);
-  });
+  ] as [string, () => LocalKeyOptions, KeyType][])(
+    '%s signs digests that verify with its certificate',
+    async (_name, options, keyType) => {
+      const signer = await loadLocalSigner(options());
+      expect(signer.keyType).toBe(keyType);
+      expect(signer.certificates).toHaveLength(2);
+      expect(subject(signer.certificates[0])).toMatch(/^CN=vaultsign test signer/);
+      expect(subject(signer.certificates[1])).toBe('CN=vaultsign Test Code Signing CA');
+      for (const hash of ['sha256', 'sha384', 'sha512'] as const)
+        expect(await roundTrip(signer, hash)).toBe(true);
+    },
+  );
 
   it('puts the leaf first whatever the order in the PEM file', async () => {
     const dir = await scratchDir('signer');

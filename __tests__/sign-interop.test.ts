@@ -31,7 +31,7 @@ async function copies(label: string): Promise<string[]> {
 describe.each([
   ['RSA', 'rsa'],
   ['ECDSA', 'ec'],
-] as const)('%s signatures on every fixture', (_label, leaf) => {
+] as [string, 'rsa' | 'ec'][])('%s signatures on every fixture', (_label, leaf) => {
   it.each([
     ['without a timestamp', false],
     ['with an RFC 3161 timestamp from openssl ts', true],

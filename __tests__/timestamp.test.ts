@@ -7,7 +7,7 @@ import { requestTimestamp, type TimestampRequestOptions } from '../src/authentic
 import { checkTimestampToken, parseTimestampToken } from '../src/authenticode/timestamp-token.js';
 import { UserError } from '../src/errors.js';
 import { ensureTestPki, type TestPki } from '../test/pki.js';
-import { startTsaServer, type TsaServerOptions } from '../test/tsa-server.js';
+import { startTsaServer, type TsaMode, type TsaServerOptions } from '../test/tsa-server.js';
 
 let pki: TestPki;
 let root: X509Certificate;
@@ -88,7 +88,7 @@ describe('RFC 3161 client against openssl ts', () => {
     ['rejection', /the TSA refused: status rejection \(policy not accepted\)/],
     ['garbage', /not an RFC 3161 TimeStampResp/],
     ['no-nonce', /does not echo our nonce/],
-  ] as const)('refuses a %s reply', async (mode, problem) => {
+  ] as [TsaMode, RegExp][])('refuses a %s reply', async (mode, problem) => {
     await withTsa({ mode }, async (url, requests) => {
       const attempt = requestTimestamp(randomBytes(64), { urls: [url], hash: 'sha256', ...fast });
       await expect(attempt).rejects.toThrow(problem);
