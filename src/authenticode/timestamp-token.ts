@@ -62,6 +62,10 @@ export async function checkTimestampToken(
   const signerCertificate = signerCertificateOf(token.signedData);
   if (!signerCertificate) throw new Error('the timestamp carries no signer certificate');
   const signer = toX509(signerCertificate);
+  // RFC 3161 §2.3: a TSA certificate names time stamping as its extended key usage; none is not enough.
+  if (!signer.keyUsage?.includes(TIME_STAMPING)) {
+    throw new Error(`the timestamp signer "${commonName(signer)}" is not a time-stamping certificate`);
+  }
   if (trust.anchors) {
     const problem = checkChain(
       signer,
