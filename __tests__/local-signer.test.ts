@@ -83,6 +83,14 @@ describe('local signer', () => {
     expect(subject(signer.certificates[0])).toBe('CN=vaultsign test signer ec');
   });
 
+  it('reads a DER certificate file', async () => {
+    const der = join(await scratchDir('signer'), 'leaf.cer');
+    await writeFile(der, new X509Certificate(await readFile(pki.leaves.rsa.cert)).raw);
+    const signer = await loadLocalSigner({ certificateFile: der, privateKeyFile: pki.leaves.rsa.key });
+    expect(signer.certificates.map(subject)).toEqual(['CN=vaultsign test signer rsa']);
+    expect(await roundTrip(signer, 'sha256')).toBe(true);
+  });
+
   it('refuses a digest of the wrong length', async () => {
     const signer = await loadLocalSigner({
       certificateFile: pki.leaves.rsa.chain,
@@ -91,6 +99,55 @@ describe('local signer', () => {
     await expect(signer.signDigest('sha256', Buffer.alloc(20))).rejects.toThrow(
       /a sha256 digest has 32 bytes, not 20/,
     );
+  });
+
+  describe('reads a PFX', () => {
+    let dir: string;
+    /** `openssl pkcs12 -export` of the RSA leaf and its CA with `options`. */
+    const exportPfx = async (name: string, password: string, ...options: string[]) => {
+      const file = join(dir, name);
+      await run('openssl', [
+        'pkcs12',
+        '-export',
+        '-in',
+        pki.leaves.rsa.cert,
+        '-inkey',
+        pki.leaves.rsa.key,
+        '-certfile',
+        pki.intermediateCa,
+        '-out',
+        file,
+        '-passout',
+        `pass:${password}`,
+        ...options,
+      ]);
+      return file;
+    };
+    let noMac: string;
+    let emptyPassword: string;
+    beforeAll(async () => {
+      dir = await scratchDir('signer-pfx');
+      noMac = await exportPfx('no-mac.pfx', PFX_PASSWORD, '-nomac');
+      emptyPassword = await exportPfx('empty-password.pfx', '');
+    });
+
+    it.each([
+      ['without a MAC', () => ({ pfxFile: noMac, pfxPassword: PFX_PASSWORD })],
+      ['with an empty password', () => ({ pfxFile: emptyPassword, pfxPassword: '' })],
+    ] as [string, () => LocalKeyOptions][])('%s', async (_what, options) => {
+      const signer = await loadLocalSigner(options());
+      expect(signer.certificates.map(subject)).toEqual([
+        'CN=vaultsign test signer rsa',
+        'CN=vaultsign Test Code Signing CA',
+      ]);
+      expect(await roundTrip(signer, 'sha256')).toBe(true);
+    });
+
+    it('without a MAC, a wrong password is still reported as one', async () => {
+      const attempt = loadLocalSigner({ pfxFile: noMac, pfxPassword: 'guess-123' });
+      await expect(attempt).rejects.toThrow(/no-mac\.pfx: wrong password for this PFX file/);
+      await expect(attempt).rejects.toBeInstanceOf(UserError);
+    });
   });
 
   describe('explains what is wrong with', () => {

@@ -1,16 +1,28 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
+import { ensureTestPki } from './pki.js';
 
 const run = promisify(execFile);
 
 export interface OsslVerdict {
   readonly ok: boolean;
   readonly output: string;
-  /** "Number of verified signatures: N" */
+  /**
+   * "Number of verified signatures: N": osslsigncode 2.9 counts the signatures it examined (primary and
+   * nested), and prints the count even when one of them fails, so read it together with `ok`.
+   */
   readonly verified: number;
 }
 
-/** `osslsigncode verify`: the independent judge of every signature we write. */
+/**
+ * `osslsigncode verify`: the independent judge of every signature we write. `tsaCaFile` anchors the
+ * timestamp's chain; the test PKI's certificates name no CRL, so no CRL options are needed.
+ * osslsigncode 2.9 still says "Succeeded" when a timestamp fails to verify (it falls back to checking
+ * the signer's chain at the current time): `ok` also requires that no check reported "failed".
+ */
 export async function osslVerify(file: string, caFile: string, tsaCaFile = caFile): Promise<OsslVerdict> {
   const args = ['verify', '-CAfile', caFile, '-TSA-CAfile', tsaCaFile, '-in', file];
   const result = await run('osslsigncode', args).then(
@@ -21,12 +33,33 @@ export async function osslVerify(file: string, caFile: string, tsaCaFile = caFil
     }),
   );
   const verified = Number(/Number of verified signatures: (\d+)/.exec(result.output)?.[1] ?? 0);
-  return { ...result, ok: result.ok && /^Succeeded/m.test(result.output), verified };
+  const ok = result.ok && /^Succeeded/m.test(result.output) && !/verification: failed/.test(result.output);
+  return { ...result, ok, verified };
 }
 
 /** The digest osslsigncode computes for a file, from the "Calculated message digest" line of verify. */
 export function calculatedDigests(output: string): string[] {
   return [...output.matchAll(/Calculated message digest\s*:\s*([0-9A-F]+)/g)].map((m) => m[1].toLowerCase());
+}
+
+/**
+ * The Authenticode digest osslsigncode computes for an unsigned file. `verify` prints only "No signature
+ * found" for one, so this signs a copy and reads its "Calculated message digest": signing changes only
+ * what the digest skips (checksum, certificate table entry, the table itself) plus zero padding to a
+ * multiple of 8, which the digest of an unsigned file includes anyway.
+ */
+export async function osslCalculatedDigest(file: string, hash = 'sha256'): Promise<string> {
+  const pki = await ensureTestPki();
+  const dir = await mkdtemp(join(tmpdir(), 'vaultsign-digest-'));
+  try {
+    const signed = join(dir, basename(file));
+    await osslSign(file, signed, { cert: pki.leaves.rsa.chain, key: pki.leaves.rsa.key, hash });
+    const [digest] = calculatedDigests((await osslVerify(signed, pki.rootCa)).output);
+    if (!digest) throw new Error(`osslsigncode printed no calculated digest for ${file}`);
+    return digest;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 export interface OsslSignOptions {

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { appendFile, copyFile, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { buildOnce } from './build-once.js';
 import { CACHE, REPO } from './paths.js';
 
 const run = promisify(execFile);
@@ -18,7 +18,11 @@ export interface PeFixture {
 
 const COMPILERS = { 32: 'i686-w64-mingw32-gcc', 64: 'x86_64-w64-mingw32-gcc' } as const;
 const SOURCES = { exe: 'hello.c', dll: 'library.c' } as const;
-/** None, an 8-aligned payload, and one of odd length (the file then needs padding before its signature). */
+/**
+ * None, an 8-aligned payload, and one of odd length. mingw-w64 images are whole 512-byte file-alignment
+ * blocks, so the 1001-byte overlay is what gives files whose length is not a multiple of 8 (the
+ * unsigned-file padding case).
+ */
 const OVERLAYS = [0, 4096, 1001];
 
 function overlayBytes(length: number): Buffer {
@@ -60,16 +64,12 @@ async function build(dir: string): Promise<void> {
   }
 }
 
-/** Builds the mingw-w64 fixtures once under .cache/fixtures (scratch folder renamed into place). */
+/** Builds the mingw-w64 fixtures once under .cache/fixtures; concurrent callers wait for one build. */
 export async function ensurePeFixtures(): Promise<PeFixture[]> {
   const dir = join(CACHE, 'fixtures');
-  if (!existsSync(dir)) {
-    await mkdir(CACHE, { recursive: true });
-    const scratch = await mkdtemp(join(CACHE, 'fixtures-'));
-    await build(scratch);
-    await rename(scratch, dir).catch(async () => rm(scratch, { recursive: true, force: true }));
-  }
-  return describe(dir);
+  const fixtures = describe(dir);
+  await buildOnce(dir, () => fixtures.map((f) => f.path), build);
+  return fixtures;
 }
 
 /** A fresh copy of a fixture in `dir`: tests only ever change copies. */

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, sep } from 'node:path';
 import { promisify } from 'node:util';
+import { buildOnce } from './build-once.js';
 import { CACHE } from './paths.js';
 
 const run = promisify(execFile);
@@ -15,15 +15,24 @@ export const AIA_PORT = 38917;
 export interface TestPki {
   dir: string;
   rootCa: string;
+  rootKey: string;
   intermediateCa: string;
+  intermediateKey: string;
   otherRoot: string;
+  otherRootKey: string;
+  /** `openssl ts -reply -config` file. Its serial file is in `dir`: parallel responders use their own (see tsa-server.ts). */
   tsaConfig: string;
   tsaCert: string;
+  tsaKey: string;
+  /** TSA certificate then the intermediate. */
+  tsaChain: string;
   /** Leaf certificate, key and chain (leaf + intermediate) per key name. */
   leaves: Record<LeafName, { cert: string; key: string; chain: string; pfx: string }>;
   rsaPkcs1Key: string;
   ecSec1Key: string;
   rsaLegacyPfx: string;
+  /** Of every PFX here. */
+  pfxPassword: string;
   rsa1024: { cert: string; key: string };
   /** Server certificate for localhost and *.vault.azure.net, and the CA that issued it. */
   https: { ca: string; cert: string; key: string };
@@ -203,6 +212,8 @@ async function build(dir: string): Promise<void> {
   );
   await openssl('x509', '-in', 'intermediate-ca.pem', '-outform', 'DER', '-out', 'intermediate-ca.cer');
   await issue('rsa1024', ['-newkey', 'rsa:1024'], '/CN=weak signer', 'intermediate-ca', 'codesign');
+  // Triple DES for keys and certificates with a SHA-1 MAC: what Windows exports as "TripleDES-SHA1".
+  // Not `-legacy`, whose RC2-40 certificate bag vaultsign refuses on purpose (and OpenSSL 3 needs a provider for).
   await openssl(
     'pkcs12',
     '-export',
@@ -232,6 +243,7 @@ async function build(dir: string): Promise<void> {
     'intermediate-ca',
     'tsa',
   );
+  await writeFile(join(dir, 'tsa-chain.pem'), (await readFile(join(dir, 'tsa.pem'), 'utf8')) + intermediate);
   await writeFile(join(dir, 'tsa-serial'), '01\n');
   // HTTPS for the cloud emulators (Entra ID, Key Vault, GitHub OIDC), trusted through NODE_EXTRA_CA_CERTS.
   await root('https-ca', '/CN=vaultsign Test HTTPS CA/O=vaultsign tests');
@@ -248,14 +260,20 @@ function describe(dir: string): TestPki {
   return {
     dir,
     rootCa: join(dir, 'root-ca.pem'),
+    rootKey: join(dir, 'root-ca.key'),
     intermediateCa: join(dir, 'intermediate-ca.pem'),
+    intermediateKey: join(dir, 'intermediate-ca.key'),
     otherRoot: join(dir, 'other-root.pem'),
+    otherRootKey: join(dir, 'other-root.key'),
     tsaConfig: join(dir, 'tsa.cnf'),
     tsaCert: join(dir, 'tsa.pem'),
+    tsaKey: join(dir, 'tsa.key'),
+    tsaChain: join(dir, 'tsa-chain.pem'),
     leaves: { rsa: leaf('rsa'), rsa4096: leaf('rsa4096'), ec: leaf('ec'), ec384: leaf('ec384') },
     rsaPkcs1Key: join(dir, 'rsa-pkcs1.key'),
     ecSec1Key: join(dir, 'ec-sec1.key'),
     rsaLegacyPfx: join(dir, 'rsa-legacy.pfx'),
+    pfxPassword: PFX_PASSWORD,
     rsa1024: { cert: join(dir, 'rsa1024.pem'), key: join(dir, 'rsa1024.key') },
     https: { ca: join(dir, 'https-ca.pem'), cert: join(dir, 'https.pem'), key: join(dir, 'https.key') },
     aia: {
@@ -266,18 +284,31 @@ function describe(dir: string): TestPki {
   };
 }
 
-/** Builds the PKI once under .cache/pki (in a scratch folder renamed into place, so a half-built one never shows). */
+/** Every file the PKI promises: a cache missing any of them (an older layout) is rebuilt. */
+function filesOf(pki: TestPki): string[] {
+  const files: string[] = [];
+  const collect = (value: unknown): void => {
+    if (typeof value === 'string') {
+      if (value.startsWith(pki.dir + sep)) files.push(value);
+    } else if (typeof value === 'object' && value !== null) {
+      Object.values(value).forEach(collect);
+    }
+  };
+  collect(pki);
+  return files;
+}
+
+/** Builds the PKI once under .cache/pki; concurrent callers wait for one build (see buildOnce). */
 export async function ensureTestPki(): Promise<TestPki> {
-  const dir = join(CACHE, 'pki');
-  // A cache from an older layout lacks the newer files: rebuild it whole.
-  if (!['tsa.cnf', 'https.pem', 'aia.pem'].every((f) => existsSync(join(dir, f)))) {
-    await rm(dir, { recursive: true, force: true });
-    await mkdir(CACHE, { recursive: true });
-    const scratch = await mkdtemp(join(CACHE, 'pki-'));
-    await build(scratch);
-    // The TSA config names its folder, so it is written for the final place.
-    await writeFile(join(scratch, 'tsa.cnf'), tsaConfig(dir));
-    await rename(scratch, dir).catch(async () => rm(scratch, { recursive: true, force: true }));
-  }
-  return describe(dir);
+  const pki = describe(join(CACHE, 'pki'));
+  await buildOnce(
+    pki.dir,
+    () => filesOf(pki),
+    async (scratch) => {
+      await build(scratch);
+      // The TSA config names its folder, so it is written for the final place.
+      await writeFile(join(scratch, 'tsa.cnf'), tsaConfig(pki.dir));
+    },
+  );
+  return pki;
 }

@@ -19,7 +19,7 @@ export interface KeyAndCertificates {
 const bytes = (view: ArrayBuffer | Uint8Array) =>
   Buffer.from(view instanceof Uint8Array ? view : new Uint8Array(view));
 
-/** Reads a PKCS#12 file: checks its MAC with the password, decrypts its bags (PBES2 by pkijs, legacy 3DES here). */
+/** Reads a PKCS#12 file: checks its MAC (if it has one) with the password, decrypts its bags (PBES2 by pkijs, legacy 3DES here). */
 export async function readPfx(der: Buffer, password: string, file: string): Promise<KeyAndCertificates> {
   const passwordBytes = new TextEncoder().encode(password).buffer as ArrayBuffer;
   let pfx: pkijs.PFX;
@@ -28,8 +28,10 @@ export async function readPfx(der: Buffer, password: string, file: string): Prom
   } catch {
     throw new UserError(`${file}: not a PKCS#12 (PFX) file`);
   }
+  // A PFX exported with -nomac has no integrity check: a wrong password then shows only when decrypting.
+  const hasMac = pfx.macData !== undefined;
   try {
-    await pfx.parseInternalValues({ password: passwordBytes, checkIntegrity: true });
+    await pfx.parseInternalValues({ password: passwordBytes, checkIntegrity: hasMac });
   } catch (error) {
     const wrong = /integrity/i.test(messageOf(error));
     throw new UserError(
@@ -39,7 +41,7 @@ export async function readPfx(der: Buffer, password: string, file: string): Prom
     );
   }
 
-  const decrypt = async (algorithm: pkijs.AlgorithmIdentifier, ciphertext: Buffer): Promise<Buffer> => {
+  const decrypt: Decrypt = async (algorithm, ciphertext) => {
     if (isPkcs12Pbe(algorithm.algorithmId)) {
       const [salt, iterations] = (algorithm.algorithmParams as asn1js.Sequence).valueBlock.value as [
         asn1js.OctetString,
@@ -67,6 +69,26 @@ export async function readPfx(der: Buffer, password: string, file: string): Prom
 
   const authenticatedSafe = pfx.parsedValue?.authenticatedSafe;
   if (!authenticatedSafe) throw new UserError(`${file}: the PFX holds no content`);
+  const { key, certificates } = await readBags(authenticatedSafe, decrypt).catch((error: unknown) => {
+    if (error instanceof UserError) throw error;
+    throw new UserError(
+      hasMac
+        ? `${file}: cannot decrypt the PFX, the file is damaged (${messageOf(error)})`
+        : `${file}: wrong password for this PFX file (or the file is damaged: it has no integrity check)`,
+    );
+  });
+  if (!key) throw new UserError(`${file}: the PFX holds no private key`);
+  if (certificates.length === 0) throw new UserError(`${file}: the PFX holds no certificate`);
+  return { key, certificates };
+}
+
+type Decrypt = (algorithm: pkijs.AlgorithmIdentifier, ciphertext: Buffer) => Promise<Buffer>;
+
+/** The private key and certificates of the bags, decrypting the encrypted ones. */
+async function readBags(
+  authenticatedSafe: pkijs.AuthenticatedSafe,
+  decrypt: Decrypt,
+): Promise<{ key?: KeyObject; certificates: Buffer[] }> {
   let key: KeyObject | undefined;
   const certificates: Buffer[] = [];
   for (const contentInfo of authenticatedSafe.safeContents) {
@@ -105,7 +127,5 @@ export async function readPfx(der: Buffer, password: string, file: string): Prom
       }
     }
   }
-  if (!key) throw new UserError(`${file}: the PFX holds no private key`);
-  if (certificates.length === 0) throw new UserError(`${file}: the PFX holds no certificate`);
   return { key, certificates };
 }
