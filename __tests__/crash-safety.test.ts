@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { osslVerify } from '../test/osslsigncode.js';
 import { copyFixture, ensurePeFixtures, scratchDir, type PeFixture } from '../test/pe-fixtures.js';
 import { CLI } from '../test/paths.js';
-import { ensureTestPki, type TestPki } from '../test/pki.js';
+import { ensureTestPki, keyFlags, type TestPki } from '../test/pki.js';
 import { runCli } from '../test/run-cli.js';
 
 let pki: TestPki;
@@ -33,17 +33,7 @@ describe('a kill at any moment', () => {
     const files: string[] = [];
     for (let i = 0; i < FILES; i++)
       files.push(await copyFixture({ ...fixtures[0], path: original }, dir, `f${i}.exe`));
-    const args = [
-      'sign',
-      '--certificate-file',
-      pki.leaves.rsa.chain,
-      '--private-key-file',
-      pki.leaves.rsa.key,
-      '--timestamp-rfc3161',
-      'none',
-      '--skip-signed',
-      ...files,
-    ];
+    const args = ['sign', ...keyFlags(pki), '--timestamp-rfc3161', 'none', '--skip-signed', ...files];
 
     let signedAtSomeKill = 0;
     for (let round = 0; round < KILLS; round++) {

@@ -9,7 +9,7 @@ import { openSignable } from '../src/formats/open-file.js';
 import { applyEdit } from '../src/io/in-place-edit.js';
 import { calculatedDigests, osslSign, osslVerify } from '../test/osslsigncode.js';
 import { copyFixture, ensurePeFixtures, scratchDir, type PeFixture } from '../test/pe-fixtures.js';
-import { ensureTestPki, type TestPki } from '../test/pki.js';
+import { ensureTestPki, keyFlags, type TestPki } from '../test/pki.js';
 import { runCli } from '../test/run-cli.js';
 import { startTsaServer, type TsaServer } from '../test/tsa-server.js';
 
@@ -37,13 +37,10 @@ describe.each([
     ['with an RFC 3161 timestamp from openssl ts', true],
   ])('are accepted by osslsigncode and sbverify, %s', async (_how, timestamped) => {
     const files = await copies(`matrix-${leaf}`);
-    const { cert, key, chain } = pki.leaves[leaf];
+    const { cert } = pki.leaves[leaf];
     const sign = await runCli([
       'sign',
-      '--certificate-file',
-      chain,
-      '--private-key-file',
-      key,
+      ...keyFlags(pki, leaf),
       '--timestamp-rfc3161',
       timestamped ? tsa.url : 'none',
       ...files,
@@ -124,16 +121,7 @@ describe('differential checks against osslsigncode', () => {
   it('rejects a signature whose timestamp is for other data', async () => {
     const dir = await scratchDir('bad-timestamp');
     const file = await copyFixture(fixtures[0], dir);
-    await runCli([
-      'sign',
-      '--certificate-file',
-      pki.leaves.rsa.chain,
-      '--private-key-file',
-      pki.leaves.rsa.key,
-      '--timestamp-rfc3161',
-      tsa.url,
-      file,
-    ]);
+    await runCli(['sign', ...keyFlags(pki), '--timestamp-rfc3161', tsa.url, file]);
     const opened = await openSignable(file);
     const signature = AuthenticodeSignature.fromDer(opened.file.signature!);
     const foreign = await requestTimestamp(Buffer.from('some other signature'), {

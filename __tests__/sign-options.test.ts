@@ -5,7 +5,7 @@ import { parseTimestampToken } from '../src/authenticode/timestamp-token.js';
 import { openSignable } from '../src/formats/open-file.js';
 import { osslVerify } from '../test/osslsigncode.js';
 import { copyFixture, ensurePeFixtures, scratchDir, type PeFixture } from '../test/pe-fixtures.js';
-import { ensureTestPki, PFX_PASSWORD, type TestPki } from '../test/pki.js';
+import { ensureTestPki, keyFlags, PFX_PASSWORD, type LeafName, type TestPki } from '../test/pki.js';
 import { runCli } from '../test/run-cli.js';
 import { startTsaServer, type TsaServer } from '../test/tsa-server.js';
 
@@ -19,12 +19,7 @@ beforeAll(async () => {
 afterAll(() => tsa.close());
 
 const fixture = (name: string) => fixtures.find((f) => f.name === name)!;
-const pemKey = (leaf: keyof TestPki['leaves'] = 'rsa') => [
-  '--certificate-file',
-  pki.leaves[leaf].chain,
-  '--private-key-file',
-  pki.leaves[leaf].key,
-];
+const pemKey = (leaf?: LeafName) => keyFlags(pki, leaf);
 const noTimestamp = ['--timestamp-rfc3161', 'none'];
 
 async function copy(name: string, label = 'options'): Promise<string> {

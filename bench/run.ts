@@ -11,7 +11,7 @@ import { startEntraId } from '../test/emulators/entra-id.js';
 import { startKeyVault, type KeyVault, type KeyVaultOptions } from '../test/emulators/key-vault.js';
 import { ensurePeFixtures } from '../test/pe-fixtures.js';
 import { CACHE, CLI, REPO } from '../test/paths.js';
-import { ensureTestPki, type TestPki } from '../test/pki.js';
+import { ensureTestPki, keyFlags, type TestPki } from '../test/pki.js';
 import { startTsaServer } from '../test/tsa-server.js';
 import { measure, median, shell } from './measure.js';
 
@@ -69,17 +69,7 @@ async function bigPe(pki: TestPki, exe: string): Promise<void> {
     const copy = join(WORK, 'big-vaultsign.exe');
     await copyFile(big, copy);
     ours.push(
-      await measure(process.execPath, [
-        CLI,
-        'sign',
-        '--certificate-file',
-        pki.leaves.rsa.chain,
-        '--private-key-file',
-        pki.leaves.rsa.key,
-        '--timestamp-rfc3161',
-        'none',
-        copy,
-      ]),
+      await measure(process.execPath, [CLI, 'sign', ...keyFlags(pki), '--timestamp-rfc3161', 'none', copy]),
     );
   }
   const ossl = await measure('osslsigncode', [
@@ -148,8 +138,8 @@ async function manySmall(dll: string): Promise<void> {
     ],
     { stdio: 'ignore' },
   );
-  const ours = await folderOfCopies('small-vaultsign', dll, 1000);
-  const theirs = await folderOfCopies('small-osslsigncode', dll, 1000);
+  await folderOfCopies('small-vaultsign', dll, 1000);
+  await folderOfCopies('small-osslsigncode', dll, 1000);
   const vs = await measure(process.execPath, [
     CLI,
     'sign',
@@ -169,8 +159,6 @@ async function manySmall(dll: string): Promise<void> {
     `cd '${join(WORK, 'small-osslsigncode')}' && for f in *.dll; do osslsigncode sign -certs '${cert}' -key '${key}' -in "$f" -out "$f.signed" >/dev/null && mv "$f.signed" "$f"; done`,
   );
   const loop = (performance.now() - started) / 1000;
-  void ours;
-  void theirs;
   record({
     scenario: '2. 1,000 small DLLs, local RSA-3072, vs an osslsigncode loop',
     vaultsign: s(vs.seconds),

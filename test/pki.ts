@@ -312,3 +312,8 @@ export async function ensureTestPki(): Promise<TestPki> {
   );
   return pki;
 }
+
+/** The CLI flags that sign with a leaf of the test PKI (its chain and its PEM key). */
+export function keyFlags(pki: TestPki, leaf: LeafName = 'rsa'): string[] {
+  return ['--certificate-file', pki.leaves[leaf].chain, '--private-key-file', pki.leaves[leaf].key];
+}

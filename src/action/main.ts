@@ -1,4 +1,3 @@
-import { stat } from 'node:fs/promises';
 import * as core from '@actions/core';
 import { buildSignConfig } from '../config/sign-config.js';
 import { UserError, messageOf } from '../errors.js';
@@ -10,7 +9,6 @@ import { setOutputs, shown, writeSummary } from './report.js';
 export async function run(): Promise<void> {
   try {
     const config = buildSignConfig(readActionInputs());
-    const sizes = new Map<string, number>();
     const outcome = await runSigning(config, {
       env: process.env,
       mask: (secret) => core.setSecret(secret),
@@ -27,13 +25,8 @@ export async function run(): Promise<void> {
         },
       },
     });
-    await Promise.all(
-      outcome.results.map(async (r) =>
-        sizes.set(r.path, (await stat(r.path).catch(() => undefined))?.size ?? 0),
-      ),
-    );
     setOutputs(outcome);
-    if (!config.dryRun) await writeSummary(outcome, sizes);
+    if (!config.dryRun) await writeSummary(outcome);
     const failed = count(outcome.results, 'failed');
     if (failed > 0) core.setFailed(`${failed} of ${outcome.results.length} file(s) were not signed`);
   } catch (error) {

@@ -32,10 +32,10 @@ export function setOutputs(outcome: RunOutcome): void {
 }
 
 /** The job summary: one table row per file, then the totals. */
-export async function writeSummary(outcome: RunOutcome, sizes: ReadonlyMap<string, number>): Promise<void> {
+export async function writeSummary(outcome: RunOutcome): Promise<void> {
   const rows = outcome.results.map((r) => [
     shown(r.path),
-    size(sizes.get(r.path)),
+    size(r.size),
     `${ICONS[r.status]}${r.status === 'signed' ? '' : `: ${r.detail}`}`,
     `${(r.durationMs / 1000).toFixed(2)} s`,
     r.timestamp?.toISOString() ?? '',

@@ -23,7 +23,7 @@ export interface Trust {
 }
 
 /** Checks that the signer certificate's key made the signature over the signed attributes. */
-export function signatureValueProblem(signature: AuthenticodeSignature): string | undefined {
+function signatureValueProblem(signature: AuthenticodeSignature): string | undefined {
   const certificate = signature.signerCertificate;
   if (!certificate) return 'the signer certificate is not in the signature';
   const x509 = toX509(certificate);

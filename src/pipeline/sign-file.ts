@@ -28,6 +28,8 @@ export interface SignOutcome {
   readonly status: 'signed' | 'skipped';
   readonly detail: string;
   readonly timestamp?: Date;
+  /** Bytes before signing. */
+  readonly size: number;
 }
 
 function existingSignature(der: Buffer): AuthenticodeSignature {
@@ -51,7 +53,7 @@ export async function signFile(
   try {
     const { file } = opened;
     if (file.signature && settings.existing === 'skip') {
-      return { status: 'skipped', detail: 'already signed (--skip-signed)' };
+      return { status: 'skipped', detail: 'already signed (--skip-signed)', size: opened.size };
     }
     const primary =
       file.signature && settings.existing === 'append' ? existingSignature(file.signature) : undefined;
@@ -83,7 +85,7 @@ export async function signFile(
       : file.signature
         ? 'signature replaced'
         : 'new signature';
-    return { status: 'signed', detail: how, timestamp };
+    return { status: 'signed', detail: how, timestamp, size: opened.size };
   } finally {
     await opened.close();
   }

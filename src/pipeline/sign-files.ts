@@ -11,6 +11,8 @@ export interface FileResult {
   readonly detail: string;
   readonly timestamp?: Date;
   readonly durationMs: number;
+  /** Bytes before signing, when the file could be opened. */
+  readonly size?: number;
 }
 
 export interface RunLimits {

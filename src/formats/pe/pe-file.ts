@@ -30,27 +30,40 @@ class PeFile implements SignableFile {
 
   /** Sum of the file as the checksum sees it before signing: CheckSum and Certificate Table entry as zero. */
   private checksumBase?: PeChecksum;
+  /** One read per digest algorithm, however many signatures (nested ones too) ask for it. */
+  private readonly digests = new Map<HashAlgorithm, Promise<Buffer>>();
+
+  digest(hash: HashAlgorithm): Promise<Buffer> {
+    let digest = this.digests.get(hash);
+    if (!digest) {
+      digest = this.readDigest(hash);
+      this.digests.set(hash, digest);
+    }
+    return digest;
+  }
 
   /**
-   * One read of the signed region computes the Authenticode digest and the checksum together. The digest
-   * skips the CheckSum field and the Certificate Table entry; the checksum counts them as zero.
+   * One read of the signed region computes the Authenticode digest and (the first time) the checksum
+   * together. The digest skips the CheckSum field and the Certificate Table entry; the checksum counts
+   * them as zero.
    */
-  async digest(hash: HashAlgorithm): Promise<Buffer> {
+  private async readDigest(hash: HashAlgorithm): Promise<Buffer> {
     const { checksumOffset, certDirOffset } = this.layout;
     const hasher = createHash(hash);
-    const checksum = new PeChecksum();
+    const checksum = this.checksumBase ? undefined : new PeChecksum();
     const hashed: ByteRange[] = [
       { start: 0, end: checksumOffset },
       { start: checksumOffset + 4, end: certDirOffset },
       { start: certDirOffset + 8, end: this.contentEnd },
     ];
     await readRanges(this.handle, hashed, (chunk, offset) => {
+      hasher.update(chunk);
+      if (!checksum) return;
       if (offset === checksumOffset + 4) checksum.update(Buffer.alloc(4));
       if (offset === certDirOffset + 8) checksum.update(Buffer.alloc(8));
-      hasher.update(chunk);
       checksum.update(chunk);
     });
-    this.checksumBase = checksum;
+    this.checksumBase ??= checksum;
     return hasher.update(Buffer.alloc(this.padding)).digest();
   }
 
