@@ -5,9 +5,9 @@ import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { osslVerify } from '../test/osslsigncode.js';
 import { copyFixture, ensurePeFixtures, scratchDir, type PeFixture } from '../test/pe-fixtures.js';
-import { CLI } from '../test/paths.js';
 import { ensureTestPki, keyFlags, type TestPki } from '../test/pki.js';
 import { runCli } from '../test/run-cli.js';
+import { shippedDist } from '../test/shipped-dist.js';
 
 let pki: TestPki;
 let fixtures: PeFixture[];
@@ -35,11 +35,12 @@ describe('a kill at any moment', () => {
       files.push(await copyFixture({ ...fixtures[0], path: original }, dir, `f${i}.exe`));
     const args = ['sign', ...keyFlags(pki), '--timestamp-rfc3161', 'none', '--skip-signed', ...files];
 
+    const { cli } = await shippedDist();
     let signedAtSomeKill = 0;
     for (let round = 0; round < KILLS; round++) {
       const pending = await Promise.all(files.map(async (f) => (await readFile(f)).equals(pristine)));
       if (!pending.includes(true)) break;
-      const child = spawn(process.execPath, [CLI, ...args], { stdio: 'ignore' });
+      const child = spawn(process.execPath, [cli, ...args], { stdio: 'ignore' });
       // Kill mid-run: once this round has written its first file, after a random moment more.
       const sizes = async () =>
         (await Promise.all(files.map((f) => stat(f)))).reduce((sum, s) => sum + s.size, 0);

@@ -52,7 +52,6 @@ describe.each([
     for (const file of files) {
       const verdict = await osslVerify(file, pki.rootCa);
       expect({ file, ok: verdict.ok, verified: verdict.verified }).toEqual({ file, ok: true, verified: 1 });
-      expect(verdict.output).not.toMatch(/MISMATCH/);
       expect(verdict.output).toMatch(
         timestamped ? /Timestamp Server Signature verification: ok/ : /Timestamp is not available/,
       );

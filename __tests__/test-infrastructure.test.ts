@@ -1,5 +1,5 @@
 import { createHash, X509Certificate } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { calculatedDigests, osslCalculatedDigest, osslSign, osslVerify } from '../test/osslsigncode.js';
 import { copyFixture, ensurePeFixtures, scratchDir, type PeFixture } from '../test/pe-fixtures.js';
@@ -131,6 +131,12 @@ describe('osslsigncode helpers', () => {
     expect(verdict).toMatchObject({ ok: true, verified: 1 });
     expect((await osslVerify(`${input}.signed`, pki.otherRoot)).ok).toBe(false);
     expect((await osslVerify(input, pki.rootCa)).ok).toBe(false);
+
+    // A wrong PE checksum is only a warning to osslsigncode; osslVerify must still fail it.
+    const bytes = await readFile(`${input}.signed`);
+    bytes[bytes.readUInt32LE(0x3c) + 24 + 64] ^= 1;
+    await writeFile(`${input}.bad-checksum`, bytes);
+    expect((await osslVerify(`${input}.bad-checksum`, pki.rootCa)).ok).toBe(false);
   });
 
   it('timestamp through the openssl ts responder and check it against the TSA root', async () => {

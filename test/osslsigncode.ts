@@ -33,7 +33,11 @@ export async function osslVerify(file: string, caFile: string, tsaCaFile = caFil
     }),
   );
   const verified = Number(/Number of verified signatures: (\d+)/.exec(result.output)?.[1] ?? 0);
-  const ok = result.ok && /^Succeeded/m.test(result.output) && !/verification: failed/.test(result.output);
+  // A wrong PE checksum is only a warning to osslsigncode ("invalid PE checksum"); for us it is a failure.
+  const ok =
+    result.ok &&
+    /^Succeeded/m.test(result.output) &&
+    !/verification: failed|invalid PE checksum|MISMATCH/.test(result.output);
   return { ...result, ok, verified };
 }
 

@@ -8,8 +8,11 @@ import { CACHE } from './paths.js';
 const run = promisify(execFile);
 
 export const PFX_PASSWORD = 'pfx-test-password';
-/** Where the AIA leaf says its issuer can be fetched: a test serves the intermediate there. */
-export const AIA_PORT = 38917;
+/**
+ * Where the AIA leaf says its issuer can be fetched: a test serves the intermediate there. Below
+ * Linux's ephemeral range (32768+), so no outgoing connection of another test can hold the port.
+ */
+export const AIA_PORT = 28917;
 
 /** Paths of the test PKI: one root, an intermediate, code-signing leaves, a TSA and an unrelated root. */
 export interface TestPki {
@@ -298,9 +301,10 @@ function filesOf(pki: TestPki): string[] {
   return files;
 }
 
-/** Builds the PKI once under .cache/pki; concurrent callers wait for one build (see buildOnce). */
+/** Builds the PKI once under .cache/; concurrent callers wait for one build (see buildOnce). */
 export async function ensureTestPki(): Promise<TestPki> {
-  const pki = describe(join(CACHE, 'pki'));
+  // The AIA port is written into a certificate: another port is another PKI.
+  const pki = describe(join(CACHE, `pki-${AIA_PORT}`));
   await buildOnce(
     pki.dir,
     () => filesOf(pki),

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPO } from './paths.js';
 import { scratchDir } from './pe-fixtures.js';
+import { shippedDist } from './shipped-dist.js';
 
 export interface ActionRun {
   readonly code: number;
@@ -20,7 +21,7 @@ function parseOutputs(text: string): Record<string, string> {
   return outputs;
 }
 
-/** Runs dist/index.js the way the runner does: inputs as INPUT_* variables, files for outputs and summary. */
+/** Runs dist/index.js (a copy, as the runner has it) the way the runner does: inputs as INPUT_* variables, files for outputs and summary. */
 export async function runAction(
   inputs: Record<string, string>,
   env: NodeJS.ProcessEnv = {},
@@ -44,18 +45,14 @@ export async function runAction(
     ...inputEnv,
     ...env,
   };
+  const { action } = await shippedDist();
   const { code, log } = await new Promise<{ code: number; log: string }>((resolve) => {
-    execFile(
-      process.execPath,
-      [join(REPO, 'dist', 'index.js')],
-      { env: childEnv, cwd: cwd ?? REPO },
-      (error, stdout, stderr) => {
-        resolve({
-          code: error ? (typeof error.code === 'number' ? error.code : 1) : 0,
-          log: stdout + stderr,
-        });
-      },
-    );
+    execFile(process.execPath, [action], { env: childEnv, cwd: cwd ?? REPO }, (error, stdout, stderr) => {
+      resolve({
+        code: error ? (typeof error.code === 'number' ? error.code : 1) : 0,
+        log: stdout + stderr,
+      });
+    });
   });
   return {
     code,

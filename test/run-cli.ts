@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { CLI } from './paths.js';
+import { shippedDist } from './shipped-dist.js';
 
 export interface CliRun {
   readonly code: number;
@@ -8,14 +8,15 @@ export interface CliRun {
 }
 
 /** Runs the shipped bundle (dist/cli.js) the way a user does, with the Node running the tests. */
-export function runCli(
+export async function runCli(
   args: string[],
   options: { uid?: number; gid?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<CliRun> {
+  const { cli } = await shippedDist();
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [CLI, ...args],
+      [cli, ...args],
       { ...options, env: { ...process.env, ...options.env } },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;

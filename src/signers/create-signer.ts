@@ -30,7 +30,6 @@ export async function createSigner(config: SignConfig, context: CredentialEnviro
   ]);
   const { credential, mode } = createCredential(vault.credential, context);
   const signer = await loadKeyVaultSigner(vault, credential, {
-    maxConcurrency: config.concurrency,
     chain: async (leaf) => {
       if (config.additionalCertificates) return readAdditionalCertificates(config.additionalCertificates);
       const { issuers, problem } = await fetchIssuers(leaf);

@@ -7,7 +7,8 @@ import { p256, p384 } from '@noble/curves/nist.js';
 import type { HashAlgorithm } from '../authenticode/algorithms.js';
 import type { KeyVaultSettings } from '../config/key-source.js';
 import { UserError, messageOf } from '../errors.js';
-import { AdaptiveLimit } from '../pipeline/adaptive-limit.js';
+import { parseRetryAfter } from '../io/http-error.js';
+import { ThrottleGate } from '../pipeline/throttle-gate.js';
 import { checkSigningCertificate } from './certificate-checks.js';
 import { verifyDigestSignature } from './digest-signature.js';
 import type { KeyType, Signer } from './signer.js';
@@ -25,23 +26,36 @@ const EC_ALGORITHMS: Partial<Record<HashAlgorithm, SignatureAlgorithm>> = {
 
 export interface KeyVaultSigner extends Signer {
   readonly certificate: X509Certificate;
-  /** Concurrent sign calls now allowed: lowered when the vault throttles. */
-  readonly limit: AdaptiveLimit;
 }
 
-/** Client options: generous retries (the SDK honours Retry-After on 429) and a 429 observer. */
-function clientOptions(limit: AdaptiveLimit) {
-  const observer: PipelinePolicy = {
-    name: 'vaultsign-throttle-observer',
+/** Throttled answers one call may meet in a row: a window or two is normal with many calls in flight. */
+const MAX_THROTTLED = 30;
+
+/**
+ * Client options: the SDK retries failures with backoff; throttling (429) is handled below the SDK's
+ * retries, through one gate for the whole vault, so it neither spends their budget nor sends calls
+ * into a window the vault has said is full.
+ */
+function clientOptions(gate: ThrottleGate) {
+  const throttling: PipelinePolicy = {
+    name: 'vaultsign-throttle-gate',
     async sendRequest(request, next) {
-      const response = await next(request);
-      if (response.status === 429) limit.throttled();
-      return response;
+      for (let throttled = 0; ; throttled++) {
+        // The SDK passes on the AbortSignal given to sign().
+        await gate.wait(request.abortSignal as AbortSignal | undefined);
+        const response = await next(request);
+        if (response.status !== 429) return response;
+        if (throttled + 1 >= MAX_THROTTLED)
+          throw new UserError(
+            `the vault throttled one call ${MAX_THROTTLED} times in a row (HTTP 429); lower the concurrency input or raise the vault's limit`,
+          );
+        gate.close(parseRetryAfter(response.headers.get('retry-after') ?? null) ?? 1000);
+      }
     },
   };
   return {
     retryOptions: { maxRetries: 8, retryDelayInMs: 500, maxRetryDelayInMs: 30_000 },
-    additionalPolicies: [{ policy: observer, position: 'perRetry' as const }],
+    additionalPolicies: [{ policy: throttling, position: 'perRetry' as const }],
   };
 }
 
@@ -97,10 +111,10 @@ function ecdsaDer(raw: Uint8Array): Buffer {
 export async function loadKeyVaultSigner(
   settings: KeyVaultSettings,
   credential: TokenCredential,
-  options: { maxConcurrency: number; chain: (leaf: Buffer) => Promise<Buffer[]> },
+  options: { chain: (leaf: Buffer) => Promise<Buffer[]> },
 ): Promise<KeyVaultSigner> {
-  const limit = new AdaptiveLimit(options.maxConcurrency);
-  const certificates = new CertificateClient(settings.vaultUrl, credential, clientOptions(limit));
+  const gate = new ThrottleGate();
+  const certificates = new CertificateClient(settings.vaultUrl, credential, clientOptions(gate));
   const bundle = await (
     settings.certificateVersion
       ? certificates.getCertificateVersion(settings.certificateName, settings.certificateVersion)
@@ -117,18 +131,15 @@ export async function loadKeyVaultSigner(
   const leaf = Buffer.from(bundle.cer);
   const certificate = checkSigningCertificate(leaf, `Key Vault certificate ${settings.certificateName}`);
   const keyType = keyTypeOf(certificate);
-  const crypto = new CryptographyClient(bundle.keyId, credential, clientOptions(limit));
+  const crypto = new CryptographyClient(bundle.keyId, credential, clientOptions(gate));
 
   const signDigest = async (hash: HashAlgorithm, digest: Buffer, signal?: AbortSignal): Promise<Buffer> => {
     const algorithm = (keyType === 'RSA' ? RSA_ALGORITHMS : EC_ALGORITHMS)[hash];
     if (!algorithm)
       throw new UserError(`Key Vault cannot sign a ${hash} digest; use sha256, sha384 or sha512`);
-    const result = await limit
-      .run(() => crypto.sign(algorithm, digest, { abortSignal: signal }))
-      .catch((error: unknown) => {
-        throw explain(error, 'signing with the key of', settings, 'Key Vault Crypto User');
-      });
-    limit.succeeded();
+    const result = await crypto.sign(algorithm, digest, { abortSignal: signal }).catch((error: unknown) => {
+      throw explain(error, 'signing with the key of', settings, 'Key Vault Crypto User');
+    });
     return keyType === 'RSA' ? Buffer.from(result.result) : ecdsaDer(result.result);
   };
 
@@ -145,7 +156,6 @@ export async function loadKeyVaultSigner(
     certificates: [leaf, ...(await options.chain(leaf))],
     keyType,
     certificate,
-    limit,
     signDigest,
   };
 }

@@ -8,6 +8,7 @@ import type { FileEdit } from '../../io/in-place-edit.js';
 import type { DigestOptions, FileFormat, IndirectData, SignableFile } from '../format.js';
 import { buildCertificateTable, signatureFromCertificateTable } from './certificate-table.js';
 import { PeChecksum } from './checksum.js';
+import { CHECKSUM_THREAD_MIN_BYTES, checksumOnThread } from './checksum-thread.js';
 import { looksLikePe, readPeLayout, type PeLayout } from './headers.js';
 import { encodePeImageData, pageHashesOf, SPC_PE_IMAGE_DATA } from './image-data.js';
 import { computePageHashes, decodePageHashes, encodePageHashes, pageHashAlgorithm } from './page-hashes.js';
@@ -44,26 +45,33 @@ class PeFile implements SignableFile {
 
   /**
    * One read of the signed region computes the Authenticode digest and (the first time) the checksum
-   * together. The digest skips the CheckSum field and the Certificate Table entry; the checksum counts
-   * them as zero.
+   * together; for a large file the checksum is summed on a second thread meanwhile. The digest skips
+   * the CheckSum field and the Certificate Table entry; the checksum counts them as zero.
    */
   private async readDigest(hash: HashAlgorithm): Promise<Buffer> {
     const { checksumOffset, certDirOffset } = this.layout;
     const hasher = createHash(hash);
-    const checksum = this.checksumBase ? undefined : new PeChecksum();
     const hashed: ByteRange[] = [
       { start: 0, end: checksumOffset },
       { start: checksumOffset + 4, end: certDirOffset },
       { start: certDirOffset + 8, end: this.contentEnd },
     ];
-    await readRanges(this.handle, hashed, (chunk, offset) => {
-      hasher.update(chunk);
-      if (!checksum) return;
-      if (offset === checksumOffset + 4) checksum.update(Buffer.alloc(4));
-      if (offset === certDirOffset + 8) checksum.update(Buffer.alloc(8));
-      checksum.update(chunk);
-    });
-    this.checksumBase ??= checksum;
+    const onThread =
+      !this.checksumBase && this.contentEnd >= CHECKSUM_THREAD_MIN_BYTES
+        ? checksumOnThread(this.handle.fd, hashed)
+        : undefined;
+    const inline = this.checksumBase || onThread ? undefined : new PeChecksum();
+    const [threaded] = await Promise.all([
+      onThread,
+      readRanges(this.handle, hashed, (chunk, offset) => {
+        hasher.update(chunk);
+        if (!inline) return;
+        if (offset === checksumOffset + 4) inline.update(Buffer.alloc(4));
+        if (offset === certDirOffset + 8) inline.update(Buffer.alloc(8));
+        inline.update(chunk);
+      }),
+    ]);
+    this.checksumBase ??= threaded ?? inline;
     return hasher.update(Buffer.alloc(this.padding)).digest();
   }
 
