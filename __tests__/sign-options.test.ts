@@ -5,7 +5,7 @@ import { AuthenticodeSignature } from '../src/authenticode/signature.js';
 import { parseTimestampToken } from '../src/authenticode/timestamp-token.js';
 import { openSignable } from '../src/formats/open-file.js';
 import { CHECKSUM_THREAD_MIN_BYTES } from '../src/formats/pe/checksum-thread.js';
-import { osslVerify } from '../test/osslsigncode.js';
+import { extractSignature, osslVerify } from '../test/osslsigncode.js';
 import { copyFixture, ensurePeFixtures, scratchDir, type PeFixture } from '../test/pe-fixtures.js';
 import { ensureTestPki, keyFlags, PFX_PASSWORD, type LeafName, type TestPki } from '../test/pki.js';
 import { runCli } from '../test/run-cli.js';
@@ -62,6 +62,9 @@ describe('existing signatures', () => {
     expect(append.stdout).toContain('appended as a nested signature');
     let verdict = await osslVerify(file, pki.rootCa);
     expect([verdict.ok, verdict.verified]).toEqual([true, 2]);
+    // Authenticode's SignedData is version 1 (CMS libraries write 3), also after the primary was re-encoded.
+    const written = AuthenticodeSignature.fromDer(await extractSignature(file));
+    expect([written.signedData.version, written.nested[0].signedData.version]).toEqual([1, 1]);
 
     const ours = await runCli(['verify', '--ca-file', pki.rootCa, file]);
     expect(ours.code).toBe(0);

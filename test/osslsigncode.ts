@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -39,6 +39,17 @@ export async function osslVerify(file: string, caFile: string, tsaCaFile = caFil
     /^Succeeded/m.test(result.output) &&
     !/verification: failed|invalid PE checksum|MISMATCH/.test(result.output);
   return { ...result, ok, verified };
+}
+
+/** The signature (DER SignedData) as osslsigncode finds it in `file`. */
+export async function extractSignature(file: string): Promise<Buffer> {
+  const dir = await mkdtemp(join(tmpdir(), 'vaultsign-extract-'));
+  try {
+    await run('osslsigncode', ['extract-signature', '-in', file, '-out', join(dir, 'signature.der')]);
+    return await readFile(join(dir, 'signature.der'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** The digest osslsigncode computes for a file, from the "Calculated message digest" line of verify. */

@@ -13,7 +13,11 @@ import { OID } from './oids.js';
  * Wraps pkijs' SignedData with the Authenticode reading and the unsigned-attribute edits we need.
  */
 export class AuthenticodeSignature {
+  /** Encoding recomputes pkijs' version field: this is the one the signature keeps. */
+  private readonly version: number;
+
   constructor(readonly signedData: pkijs.SignedData) {
+    this.version = signedData.version;
     if (signedData.signerInfos.length !== 1) {
       throw new Error(
         `an Authenticode signature has one signer, this one has ${signedData.signerInfos.length}`,
@@ -107,9 +111,11 @@ export class AuthenticodeSignature {
   }
 
   toDer(): Buffer {
-    return toDer(
-      new pkijs.ContentInfo({ contentType: OID.signedData, content: this.signedData.toSchema() }).toSchema(),
-    );
+    // pkijs writes version 3, as CMS does for any content but id-data; Authenticode requires 1, and
+    // some verifiers refuse anything else. A signature read from a file keeps the version it had.
+    const content = this.signedData.toSchema();
+    content.valueBlock.value[0] = new asn1js.Integer({ value: this.version });
+    return toDer(new pkijs.ContentInfo({ contentType: OID.signedData, content }).toSchema());
   }
 
   messageDigestMatches(): boolean {

@@ -15,10 +15,15 @@ function checkDigest(hash: HashAlgorithm, digest: Buffer): void {
   }
 }
 
+/** What an RSA key signs for a digest: the DigestInfo naming its algorithm. */
+export function rsaDigestInfo(hash: HashAlgorithm, digest: Buffer): Buffer {
+  checkDigest(hash, digest);
+  return digestInfo(hash, digest);
+}
+
 /** PKCS#1 v1.5 over a digest: private-key "encryption" of the DigestInfo is exactly that signature. */
 export function rsaSignDigest(key: KeyObject, hash: HashAlgorithm, digest: Buffer): Buffer {
-  checkDigest(hash, digest);
-  return privateEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, digestInfo(hash, digest));
+  return privateEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, rsaDigestInfo(hash, digest));
 }
 
 /**

@@ -3,8 +3,9 @@ import { readFile } from 'node:fs/promises';
 import type { HashAlgorithm } from '../authenticode/algorithms.js';
 import { UserError } from '../errors.js';
 import { pemBlocks } from '../io/pem.js';
-import { ecdsaSignDigest, rsaSignDigest } from './digest-signature.js';
+import { ecdsaSignDigest, rsaDigestInfo } from './digest-signature.js';
 import { readPfx } from './pfx.js';
+import { RsaThreads } from './rsa-threads.js';
 import type { KeyType, Signer } from './signer.js';
 
 /** A key on disk: PEM certificate chain + PEM key, or one PKCS#12 file. */
@@ -103,11 +104,12 @@ export async function loadLocalSigner(options: LocalKeyOptions): Promise<Signer>
   }
   const type = keyType(key, source);
   const chain = orderChain(key, certificates, source);
+  const rsa = type === 'RSA' ? new RsaThreads(key) : undefined;
   return {
     certificates: chain,
     keyType: type,
     async signDigest(hash: HashAlgorithm, digest: Buffer) {
-      return type === 'RSA' ? rsaSignDigest(key, hash, digest) : ecdsaSignDigest(key, hash, digest);
+      return rsa ? rsa.sign(rsaDigestInfo(hash, digest)) : ecdsaSignDigest(key, hash, digest);
     },
   };
 }
