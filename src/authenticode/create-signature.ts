@@ -4,7 +4,7 @@ import * as pkijs from 'pkijs';
 import type { IndirectData } from '../formats/format.js';
 import type { Signer } from '../signers/signer.js';
 import { hashOid, type HashAlgorithm } from './algorithms.js';
-import { contentsOf, toDer } from './der.js';
+import { contentsOf, EncodedDer, toDer } from './der.js';
 import { encodeIndirectData } from './indirect-data.js';
 import { ECDSA_OIDS, OID } from './oids.js';
 import { AuthenticodeSignature } from './signature.js';
@@ -30,10 +30,23 @@ function opusInfo({ description, descriptionUrl }: SignatureText): asn1js.Sequen
   return new asn1js.Sequence({ value });
 }
 
+/** An attribute encoded once: it is sorted, signed and written by its DER. */
+class EncodedAttribute extends pkijs.Attribute {
+  readonly der: Buffer;
+
+  constructor(attribute: pkijs.Attribute) {
+    super({ type: attribute.type, values: attribute.values });
+    this.der = toDer(attribute.toSchema());
+  }
+
+  override toSchema(): asn1js.Sequence {
+    return new EncodedDer({ data: this.der }) as unknown as asn1js.Sequence;
+  }
+}
+
 /** DER requires a SET OF in the order of its members' encodings. */
 function sortedForDer(attributes: pkijs.Attribute[]): pkijs.Attribute[] {
-  const encoded = attributes.map((a) => ({ a, der: toDer(a.toSchema()) }));
-  return encoded.sort((x, y) => Buffer.compare(x.der, y.der)).map((e) => e.a);
+  return attributes.map((a) => new EncodedAttribute(a)).sort((x, y) => Buffer.compare(x.der, y.der));
 }
 
 function signatureAlgorithm(signer: Signer, hash: HashAlgorithm): pkijs.AlgorithmIdentifier {
@@ -43,20 +56,17 @@ function signatureAlgorithm(signer: Signer, hash: HashAlgorithm): pkijs.Algorith
 }
 
 /**
- * A certificate whose schema is decoded once. pkijs would decode the to-be-signed part again for
- * every file that embeds it: a third of the CPU time of a small file's signature.
+ * A certificate embedded as its DER. pkijs would decode and re-encode every certificate of the chain
+ * for every file: most of the CPU time of a small file's signature.
  */
-class DecodedCertificate extends pkijs.Certificate {
-  private readonly schema: asn1js.Sequence;
-
-  constructor(der: Uint8Array) {
-    const schema = asn1js.fromBER(der).result as asn1js.Sequence;
-    super({ schema });
-    this.schema = schema;
+class EncodedCertificate extends pkijs.Certificate {
+  constructor(private readonly der: Uint8Array) {
+    super({ schema: asn1js.fromBER(der).result });
   }
 
+  // Callers only encode the schema (toBER).
   override toSchema(): asn1js.Sequence {
-    return this.schema;
+    return new EncodedDer({ data: this.der }) as unknown as asn1js.Sequence;
   }
 }
 
@@ -65,7 +75,7 @@ const chains = new WeakMap<Signer, pkijs.Certificate[]>();
 function parsedChain(signer: Signer): pkijs.Certificate[] {
   let chain = chains.get(signer);
   if (!chain) {
-    chain = signer.certificates.map((der) => new DecodedCertificate(new Uint8Array(der)));
+    chain = signer.certificates.map((der) => new EncodedCertificate(new Uint8Array(der)));
     chains.set(signer, chain);
   }
   return chain;

@@ -4,6 +4,19 @@ export function toDer(value: asn1js.AsnType): Buffer {
   return Buffer.from(value.toBER(false));
 }
 
+/**
+ * A value that encodes as the DER it holds: for parts that are the same in every signature of a run
+ * (certificates) or already encoded once (signed attributes). asn1js' RawData, taught the writer
+ * that constructed parents pass to their members.
+ */
+export class EncodedDer extends asn1js.RawData {
+  override toBER(sizeOnly?: boolean, writer?: asn1js.ViewWriter): ArrayBuffer {
+    const der = super.toBER(sizeOnly);
+    writer?.write(der);
+    return der;
+  }
+}
+
 /** Parses DER, or throws with `what` named in the message. */
 export function fromDer(der: Uint8Array, what: string): asn1js.AsnType {
   const parsed = asn1js.fromBER(der);

@@ -39,30 +39,38 @@ function bad(problem: string): never {
   throw new UserError(`not a valid PE file: ${problem} (is it complete? rebuild it, or leave it out)`);
 }
 
-async function readAt(handle: FileHandle, offset: number, length: number): Promise<Buffer> {
+async function readFileAt(handle: FileHandle, offset: number, length: number): Promise<Buffer> {
   const buffer = Buffer.alloc(length);
   const { bytesRead } = await handle.read(buffer, 0, length, offset);
   if (bytesRead !== length) bad(`truncated at offset ${offset + bytesRead}`);
   return buffer;
 }
 
+/** The headers of a PE file nearly always lie in its first 4 KiB: one read serves them. */
+const HEAD_BYTES = 4096;
+
 /** Reads and checks the headers; every offset it returns lies inside the file. */
 export async function readPeLayout(handle: FileHandle, fileSize: number): Promise<PeLayout> {
   if (fileSize === 0) bad('the file is empty');
   if (fileSize < 64) bad(`only ${fileSize} bytes, shorter than an MS-DOS header`);
-  const dos = await readAt(handle, 0, 64);
+  const head = await readFileAt(handle, 0, Math.min(fileSize, HEAD_BYTES));
+  const readAt = async (offset: number, length: number): Promise<Buffer> =>
+    offset + length <= head.length
+      ? head.subarray(offset, offset + length)
+      : readFileAt(handle, offset, length);
+  const dos = await readAt(0, 64);
   if (!looksLikePe(dos)) bad('no MZ signature');
   const peOffset = dos.readUInt32LE(0x3c);
   if (peOffset < 64 || peOffset + 24 > fileSize) {
     bad(`e_lfanew (0x${peOffset.toString(16)}) points outside the file (${fileSize} bytes)`);
   }
-  const coff = await readAt(handle, peOffset, 24);
+  const coff = await readAt(peOffset, 24);
   if (coff.readUInt32LE(0) !== 0x00004550) bad(`no PE signature at e_lfanew 0x${peOffset.toString(16)}`);
   const sectionCount = coff.readUInt16LE(6);
   const optionalSize = coff.readUInt16LE(20);
   const optionalOffset = peOffset + 24;
   if (optionalSize < 2 || optionalOffset + optionalSize > fileSize) bad('the optional header is truncated');
-  const optional = await readAt(handle, optionalOffset, optionalSize);
+  const optional = await readAt(optionalOffset, optionalSize);
   const magic = optional.readUInt16LE(0);
   if (magic !== PE32_MAGIC && magic !== PE32PLUS_MAGIC) {
     bad(`unknown optional header magic 0x${magic.toString(16)} (expected 0x10b or 0x20b)`);
@@ -82,7 +90,7 @@ export async function readPeLayout(handle: FileHandle, fileSize: number): Promis
   const sectionTableOffset = optionalOffset + optionalSize;
   const sectionTableSize = sectionCount * SECTION_HEADER_SIZE;
   if (sectionTableOffset + sectionTableSize > fileSize) bad('the section table is truncated');
-  const table = await readAt(handle, sectionTableOffset, sectionTableSize);
+  const table = await readAt(sectionTableOffset, sectionTableSize);
   const sections: PeSection[] = [];
   let sectionsEnd = sectionTableOffset + sectionTableSize;
   for (let i = 0; i < sectionCount; i++) {
