@@ -5,7 +5,11 @@ import { OID } from './oids.js';
 
 /** The SignedData inside a DER ContentInfo. */
 export function signedDataOf(der: Uint8Array, what: string): pkijs.SignedData {
-  const contentInfo = new pkijs.ContentInfo({ schema: fromDer(der, what) });
+  return signedDataIn(new pkijs.ContentInfo({ schema: fromDer(der, what) }), what);
+}
+
+/** The SignedData inside an already decoded ContentInfo. */
+export function signedDataIn(contentInfo: pkijs.ContentInfo, what: string): pkijs.SignedData {
   if (contentInfo.contentType !== OID.signedData) {
     throw new Error(`${what} is not a PKCS#7 SignedData (content type ${contentInfo.contentType})`);
   }

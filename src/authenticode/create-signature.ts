@@ -4,7 +4,7 @@ import * as pkijs from 'pkijs';
 import type { IndirectData } from '../formats/format.js';
 import type { Signer } from '../signers/signer.js';
 import { hashOid, type HashAlgorithm } from './algorithms.js';
-import { contentsOf, EncodedDer, toDer } from './der.js';
+import { contentsOf, encoded, toDer } from './der.js';
 import { encodeIndirectData } from './indirect-data.js';
 import { ECDSA_OIDS, OID } from './oids.js';
 import { AuthenticodeSignature } from './signature.js';
@@ -40,7 +40,7 @@ class EncodedAttribute extends pkijs.Attribute {
   }
 
   override toSchema(): asn1js.Sequence {
-    return new EncodedDer({ data: this.der }) as unknown as asn1js.Sequence;
+    return encoded(this.der) as asn1js.Sequence;
   }
 }
 
@@ -66,7 +66,7 @@ class EncodedCertificate extends pkijs.Certificate {
 
   // Callers only encode the schema (toBER).
   override toSchema(): asn1js.Sequence {
-    return new EncodedDer({ data: this.der }) as unknown as asn1js.Sequence;
+    return encoded(this.der) as asn1js.Sequence;
   }
 }
 

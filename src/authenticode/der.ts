@@ -9,12 +9,20 @@ export function toDer(value: asn1js.AsnType): Buffer {
  * (certificates) or already encoded once (signed attributes). asn1js' RawData, taught the writer
  * that constructed parents pass to their members.
  */
-export class EncodedDer extends asn1js.RawData {
+class EncodedDer extends asn1js.RawData {
   override toBER(sizeOnly?: boolean, writer?: asn1js.ViewWriter): ArrayBuffer {
     const der = super.toBER(sizeOnly);
     writer?.write(der);
     return der;
   }
+}
+
+/**
+ * `der` as a value to place in an asn1js or pkijs structure that will be encoded. Only encoding works
+ * on it (it has no tag or value blocks to read): hence the cast, in this one place.
+ */
+export function encoded(der: Uint8Array): asn1js.AsnType {
+  return new EncodedDer({ data: der }) as unknown as asn1js.AsnType;
 }
 
 /** Parses DER, or throws with `what` named in the message. */

@@ -5,9 +5,9 @@ import { UserError, messageOf } from '../errors.js';
 import { HttpError } from '../io/http-error.js';
 import { retry } from '../io/retry.js';
 import type { HashAlgorithm } from './algorithms.js';
-import { toDer } from './der.js';
+import { fromDer, toDer } from './der.js';
 import { algorithmIdentifier } from './indirect-data.js';
-import { parseTimestampToken, timestampSignatureHolds } from './timestamp-token.js';
+import { timestampSignatureHolds, timestampTokenIn } from './timestamp-token.js';
 
 export interface TimestampRequestOptions {
   /** Tried in order; the next one only when the previous failed every attempt. */
@@ -59,11 +59,13 @@ interface Query {
   readonly nonce: Buffer;
 }
 
-/** Checks the TSA's answer against what we asked and returns the token. */
-async function tokenFromReply(reply: Buffer, query: Query): Promise<Buffer> {
+/** Checks the TSA's answer against what we asked and returns the token, as the TSA's exact bytes. */
+async function tokenFromReply(reply: Buffer, query: Query): Promise<{ der: Buffer; time: Date }> {
+  let decoded: asn1js.AsnType;
   let response: pkijs.TimeStampResp;
   try {
-    response = pkijs.TimeStampResp.fromBER(new Uint8Array(reply));
+    decoded = fromDer(reply, 'the reply');
+    response = new pkijs.TimeStampResp({ schema: decoded });
   } catch {
     throw new Error('the reply is not an RFC 3161 TimeStampResp');
   }
@@ -78,8 +80,7 @@ async function tokenFromReply(reply: Buffer, query: Query): Promise<Buffer> {
     );
   }
   if (!response.timeStampToken) throw new Error('the reply grants a timestamp but carries no token');
-  const tokenDer = toDer(response.timeStampToken.toSchema());
-  const token = parseTimestampToken(tokenDer);
+  const token = timestampTokenIn(response.timeStampToken);
   if (token.hash !== query.hash || !token.imprint.equals(query.imprint)) {
     throw new Error('the token is for other data (message imprint mismatch)');
   }
@@ -87,7 +88,9 @@ async function tokenFromReply(reply: Buffer, query: Query): Promise<Buffer> {
   if (!echoed || !echoed.equals(query.nonce)) throw new Error('the token does not echo our nonce');
   if (!(await timestampSignatureHolds(token, query.stamped)))
     throw new Error('the token signature does not verify');
-  return tokenDer;
+  // TimeStampResp ::= SEQUENCE { status, timeStampToken }: the token as the TSA encoded it.
+  const [, tokenBlock] = (decoded as asn1js.Sequence).valueBlock.value;
+  return { der: Buffer.from(tokenBlock.valueBeforeDecodeView), time: token.time };
 }
 
 async function requestOnce(
@@ -112,8 +115,8 @@ async function requestOnce(
     signal: options.signal ? AbortSignal.any([timeout, options.signal]) : timeout,
   });
   if (!response.ok) throw await HttpError.from(response, url);
-  const token = await tokenFromReply(Buffer.from(await response.arrayBuffer()), query);
-  return { token, time: parseTimestampToken(token).time, url };
+  const { der, time } = await tokenFromReply(Buffer.from(await response.arrayBuffer()), query);
+  return { token: der, time, url };
 }
 
 /** Why a request failed, in words: fetch hides the network cause one level down. */

@@ -3,7 +3,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { hashFromOid, type HashAlgorithm } from './algorithms.js';
 import { checkChain, commonName } from './chain.js';
-import { certificatesOf, signedDataOf, signerCertificateOf, toX509 } from './cms.js';
+import { certificatesOf, signedDataIn, signedDataOf, signerCertificateOf, toX509 } from './cms.js';
 
 const TST_INFO = '1.2.840.113549.1.9.16.1.4';
 const TIME_STAMPING = '1.3.6.1.5.5.7.3.8';
@@ -18,7 +18,15 @@ export interface TimestampToken {
 
 /** Reads an RFC 3161 TimeStampToken: a SignedData over a TSTInfo. */
 export function parseTimestampToken(der: Uint8Array): TimestampToken {
-  const signedData = signedDataOf(der, 'the timestamp token');
+  return readTimestampToken(signedDataOf(der, 'the timestamp token'));
+}
+
+/** The same, from the token's ContentInfo as a TimeStampResp decoded it (no second parse). */
+export function timestampTokenIn(contentInfo: pkijs.ContentInfo): TimestampToken {
+  return readTimestampToken(signedDataIn(contentInfo, 'the timestamp token'));
+}
+
+function readTimestampToken(signedData: pkijs.SignedData): TimestampToken {
   const { eContentType, eContent } = signedData.encapContentInfo;
   if (eContentType !== TST_INFO || !(eContent instanceof asn1js.OctetString)) {
     throw new Error(`the timestamp token does not hold a TSTInfo (content type ${eContentType})`);

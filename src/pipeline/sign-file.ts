@@ -1,6 +1,6 @@
 import type { HashAlgorithm } from '../authenticode/algorithms.js';
 import { createSignature, type SignatureText } from '../authenticode/create-signature.js';
-import { fromDer } from '../authenticode/der.js';
+import { encoded } from '../authenticode/der.js';
 import { OID } from '../authenticode/oids.js';
 import { AuthenticodeSignature } from '../authenticode/signature.js';
 import { requestTimestamp } from '../authenticode/timestamp-client.js';
@@ -68,13 +68,14 @@ export async function signFile(
         hash: settings.timestamp.digest,
         signal,
       });
-      signature.addUnsignedValue(OID.rfc3161Timestamp, fromDer(result.token, 'the timestamp token'));
+      // Embedded as the TSA's bytes: decoding and re-encoding them would change nothing but the cost.
+      signature.addUnsignedValue(OID.rfc3161Timestamp, encoded(result.token));
       timestamp = result.time;
     }
 
     let blob = signature.toDer();
     if (primary) {
-      primary.addUnsignedValue(OID.nestedSignature, fromDer(blob, 'the new signature'));
+      primary.addUnsignedValue(OID.nestedSignature, encoded(blob));
       blob = primary.toDer();
     }
     // Past this point the file is written to the end even if the deadline passes: never half a file.
