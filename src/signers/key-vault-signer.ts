@@ -1,15 +1,14 @@
 import { createHash, randomBytes, type X509Certificate } from 'node:crypto';
 import type { TokenCredential } from '@azure/core-auth';
-import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { CertificateClient } from '@azure/keyvault-certificates';
 import { CryptographyClient, type SignatureAlgorithm } from '@azure/keyvault-keys';
 import { p256, p384 } from '@noble/curves/nist.js';
 import type { HashAlgorithm } from '../authenticode/algorithms.js';
 import type { KeyVaultSettings } from '../config/key-source.js';
 import { UserError, messageOf } from '../errors.js';
-import { parseRetryAfter } from '../io/http-error.js';
 import { ThrottleGate } from '../pipeline/throttle-gate.js';
 import { checkSigningCertificate } from './certificate-checks.js';
+import { throttlingPolicy } from './throttling-policy.js';
 import { verifyDigestSignature } from './digest-signature.js';
 import type { KeyType, Signer } from './signer.js';
 
@@ -28,34 +27,11 @@ export interface KeyVaultSigner extends Signer {
   readonly certificate: X509Certificate;
 }
 
-/** Throttled answers one call may meet in a row: a window or two is normal with many calls in flight. */
-const MAX_THROTTLED = 30;
-
-/**
- * Client options: the SDK retries failures with backoff; throttling (429) is handled below the SDK's
- * retries, through one gate for the whole vault, so it neither spends their budget nor sends calls
- * into a window the vault has said is full.
- */
+/** Client options: the SDK retries failures with backoff; throttling goes through the vault's gate. */
 function clientOptions(gate: ThrottleGate) {
-  const throttling: PipelinePolicy = {
-    name: 'vaultsign-throttle-gate',
-    async sendRequest(request, next) {
-      for (let throttled = 0; ; throttled++) {
-        // The SDK passes on the AbortSignal given to sign().
-        await gate.wait(request.abortSignal as AbortSignal | undefined);
-        const response = await next(request);
-        if (response.status !== 429) return response;
-        if (throttled + 1 >= MAX_THROTTLED)
-          throw new UserError(
-            `the vault throttled one call ${MAX_THROTTLED} times in a row (HTTP 429); lower the concurrency input or raise the vault's limit`,
-          );
-        gate.close(parseRetryAfter(response.headers.get('retry-after') ?? null) ?? 1000);
-      }
-    },
-  };
   return {
     retryOptions: { maxRetries: 8, retryDelayInMs: 500, maxRetryDelayInMs: 30_000 },
-    additionalPolicies: [{ policy: throttling, position: 'perRetry' as const }],
+    additionalPolicies: [{ policy: throttlingPolicy(gate), position: 'perRetry' as const }],
   };
 }
 

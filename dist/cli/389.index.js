@@ -1,0 +1,192 @@
+export const id = 389;
+export const ids = [389];
+export const modules = {
+
+/***/ 1389:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+// ESM COMPAT FLAG
+__webpack_require__.r(__webpack_exports__);
+
+// EXPORTS
+__webpack_require__.d(__webpack_exports__, {
+  loadKeyVaultSigner: () => (/* binding */ loadKeyVaultSigner)
+});
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __webpack_require__(7598);
+// EXTERNAL MODULE: ./node_modules/@azure/keyvault-certificates/dist/esm/index.js + 23 modules
+var esm = __webpack_require__(4177);
+// EXTERNAL MODULE: ./node_modules/@azure/keyvault-keys/dist/esm/index.js + 26 modules
+var dist_esm = __webpack_require__(5732);
+// EXTERNAL MODULE: ./node_modules/@noble/curves/nist.js + 6 modules
+var nist = __webpack_require__(534);
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __webpack_require__(3916);
+// EXTERNAL MODULE: external "node:timers/promises"
+var promises_ = __webpack_require__(8500);
+;// CONCATENATED MODULE: ./src/pipeline/throttle-gate.ts
+
+/**
+ * One per service, shared by all its calls: a throttled answer closes the gate for every call until
+ * the service's Retry-After, so the waiting calls go out together when its window reopens, instead of
+ * each probing a full window on its own schedule or all of them slowing down for good.
+ */
+class ThrottleGate {
+    openAt = 0;
+    async wait(signal) {
+        for (let delay = this.openAt - Date.now(); delay > 0; delay = this.openAt - Date.now())
+            await (0,promises_.setTimeout)(delay, undefined, { signal });
+    }
+    close(forMs) {
+        this.openAt = Math.max(this.openAt, Date.now() + forMs);
+    }
+}
+
+// EXTERNAL MODULE: ./src/signers/certificate-checks.ts
+var certificate_checks = __webpack_require__(8444);
+// EXTERNAL MODULE: ./src/io/http-error.ts
+var http_error = __webpack_require__(641);
+;// CONCATENATED MODULE: ./src/signers/throttling-policy.ts
+
+
+/** Throttled answers one call may meet in a row: a window or two is normal with many calls in flight. */
+const MAX_THROTTLED = 30;
+/**
+ * Handles 429 below the SDK's retries, through one gate for the whole vault: a throttled call closes
+ * the gate for every call until Retry-After, so throttling neither spends the retry budget meant for
+ * failures nor sends calls into a window the vault has said is full.
+ */
+function throttlingPolicy(gate) {
+    return {
+        name: 'vaultsign-throttle-gate',
+        async sendRequest(request, next) {
+            for (let throttled = 1;; throttled++) {
+                // The SDK passes on the AbortSignal given to the client call.
+                await gate.wait(request.abortSignal);
+                const response = await next(request);
+                if (response.status !== 429)
+                    return response;
+                if (throttled >= MAX_THROTTLED)
+                    throw new errors/* UserError */.y(`the vault throttled one call ${MAX_THROTTLED} times in a row (HTTP 429); lower the concurrency input or raise the vault's limit`);
+                gate.close((0,http_error/* parseRetryAfter */.m)(response.headers.get('retry-after') ?? null) ?? 1000);
+            }
+        },
+    };
+}
+
+// EXTERNAL MODULE: ./src/signers/digest-signature.ts
+var digest_signature = __webpack_require__(2792);
+;// CONCATENATED MODULE: ./src/signers/key-vault-signer.ts
+
+
+
+
+
+
+
+
+
+const RSA_ALGORITHMS = {
+    sha256: 'RS256',
+    sha384: 'RS384',
+    sha512: 'RS512',
+};
+const EC_ALGORITHMS = {
+    sha256: 'ES256',
+    sha384: 'ES384',
+    sha512: 'ES512',
+};
+/** Client options: the SDK retries failures with backoff; throttling goes through the vault's gate. */
+function clientOptions(gate) {
+    return {
+        retryOptions: { maxRetries: 8, retryDelayInMs: 500, maxRetryDelayInMs: 30_000 },
+        additionalPolicies: [{ policy: throttlingPolicy(gate), position: 'perRetry' }],
+    };
+}
+/** Turns the SDK's errors into what a release engineer can act on. */
+function explain(error, action, settings, role) {
+    const status = error.statusCode;
+    const where = `${settings.certificateName} in ${settings.vaultUrl}`;
+    if (status === 403) {
+        return new errors/* UserError */.y(`${action} ${where} was refused (HTTP 403): the identity lacks the permission; grant it the role "${role}"`);
+    }
+    if (status === 404)
+        return new errors/* UserError */.y(`${action} ${where}: not found (HTTP 404); check the vault URL, name and version`);
+    if (status === 401)
+        return new errors/* UserError */.y(`${action} ${where}: the vault refused the token (HTTP 401): ${firstLine(error)}`);
+    const name = error.name ?? '';
+    const entra = /AADSTS\d+:.*?(?= - [A-Z][a-z]+ ID:|$)/.exec((0,errors/* messageOf */.b)(error).replace(/\s+/g, ' '));
+    if (entra || /AuthenticationError|CredentialUnavailableError/.test(name)) {
+        const hint = entra?.[0].startsWith('AADSTS700213')
+            ? ' (add a federated credential for this subject to the app registration, or run from a branch, tag or environment it names)'
+            : '';
+        return new errors/* UserError */.y(`Azure sign-in failed: ${entra ? entra[0].trim() : firstLine(error)}${hint}`);
+    }
+    return error instanceof errors/* UserError */.y ? error : new errors/* UserError */.y(`${action} ${where} failed: ${firstLine(error)}`);
+}
+function firstLine(error) {
+    return ((0,errors/* messageOf */.b)(error)
+        .split('\n')
+        .find((l) => l.trim()) ?? 'unknown error');
+}
+function keyTypeOf(certificate) {
+    const type = certificate.publicKey.asymmetricKeyType;
+    if (type === 'rsa')
+        return 'RSA';
+    if (type === 'ec')
+        return 'EC';
+    throw new errors/* UserError */.y(`the certificate's key type ${type} is not supported (RSA or EC)`);
+}
+/** Key Vault returns ECDSA signatures as r‖s; CMS wants DER. */
+function ecdsaDer(raw) {
+    const curve = raw.length === 64 ? nist/* p256 */.s9 : nist/* p384 */.sL;
+    return Buffer.from(curve.Signature.fromBytes(raw, 'compact').toBytes('der'));
+}
+/**
+ * A signer whose key stays in Azure Key Vault: the certificate is fetched once per run and checked
+ * (validity, code signing, key match through a probe signature) before any file is touched.
+ */
+async function loadKeyVaultSigner(settings, credential, options) {
+    const gate = new ThrottleGate();
+    const certificates = new esm/* CertificateClient */.d3(settings.vaultUrl, credential, clientOptions(gate));
+    const bundle = await (settings.certificateVersion
+        ? certificates.getCertificateVersion(settings.certificateName, settings.certificateVersion)
+        : certificates.getCertificate(settings.certificateName)).catch((error) => {
+        throw explain(error, 'reading certificate', settings, 'Key Vault Certificate User');
+    });
+    if (!bundle.cer || !bundle.keyId)
+        throw new errors/* UserError */.y(`certificate ${settings.certificateName} has no public certificate or key in the vault`);
+    if (bundle.properties.enabled === false)
+        throw new errors/* UserError */.y(`certificate ${settings.certificateName} is disabled in the vault`);
+    const leaf = Buffer.from(bundle.cer);
+    const certificate = (0,certificate_checks/* checkSigningCertificate */.t)(leaf, `Key Vault certificate ${settings.certificateName}`);
+    const keyType = keyTypeOf(certificate);
+    const crypto = new dist_esm/* CryptographyClient */.k1(bundle.keyId, credential, clientOptions(gate));
+    const signDigest = async (hash, digest, signal) => {
+        const algorithm = (keyType === 'RSA' ? RSA_ALGORITHMS : EC_ALGORITHMS)[hash];
+        if (!algorithm)
+            throw new errors/* UserError */.y(`Key Vault cannot sign a ${hash} digest; use sha256, sha384 or sha512`);
+        const result = await crypto.sign(algorithm, digest, { abortSignal: signal }).catch((error) => {
+            throw explain(error, 'signing with the key of', settings, 'Key Vault Crypto User');
+        });
+        return keyType === 'RSA' ? Buffer.from(result.result) : ecdsaDer(result.result);
+    };
+    // One probe signature proves the sign permission and that the vault key is the certificate's.
+    const probe = (0,external_node_crypto_.createHash)('sha256').update((0,external_node_crypto_.randomBytes)(32)).digest();
+    const probeSignature = await signDigest('sha256', probe);
+    if (!(0,digest_signature/* verifyDigestSignature */.Ew)(certificate.publicKey, 'sha256', probe, probeSignature)) {
+        throw new errors/* UserError */.y(`the key of ${settings.certificateName} in ${settings.vaultUrl} does not match its certificate`);
+    }
+    return {
+        certificates: [leaf, ...(await options.chain(leaf))],
+        keyType,
+        certificate,
+        signDigest,
+    };
+}
+
+
+/***/ })
+
+};
