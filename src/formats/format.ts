@@ -35,5 +35,6 @@ export interface SignableFile {
 export interface FileFormat {
   readonly name: string;
   matches(head: Buffer): boolean;
-  open(handle: FileHandle, size: number): Promise<SignableFile>;
+  /** `head`: the file's first HEAD_BYTES (or all of a smaller file). */
+  open(handle: FileHandle, size: number, head: Buffer): Promise<SignableFile>;
 }

@@ -1,7 +1,7 @@
 import { open, stat } from 'node:fs/promises';
 import { UserError } from '../errors.js';
 import type { SignableFile } from './format.js';
-import { DETECTION_BYTES, detectFormat, supportedFormats } from './registry.js';
+import { HEAD_BYTES, detectFormat, supportedFormats } from './registry.js';
 
 export interface OpenedFile {
   readonly file: SignableFile;
@@ -22,8 +22,9 @@ export async function openSignable(path: string): Promise<OpenedFile> {
     throw new UserError(`cannot open it for reading (${error.code ?? error.message})`);
   });
   try {
-    const head = Buffer.alloc(Math.min(DETECTION_BYTES, info.size));
-    await handle.read(head, 0, head.length, 0);
+    const head = Buffer.alloc(Math.min(HEAD_BYTES, info.size));
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    if (bytesRead !== head.length) throw new UserError('the file changed while being read');
     const format = detectFormat(head);
     if (!format) {
       throw new UserError(
@@ -32,7 +33,7 @@ export async function openSignable(path: string): Promise<OpenedFile> {
           : `not a file format vaultsign can sign (supported: ${supportedFormats()}); leave it out of the file list`,
       );
     }
-    const file = await format.open(handle, info.size);
+    const file = await format.open(handle, info.size, head);
     return { file, size: info.size, close: () => handle.close() };
   } catch (error) {
     await handle.close();

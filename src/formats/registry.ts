@@ -4,8 +4,8 @@ import { peFormat } from './pe/pe-file.js';
 /** Formats in the order they are tried; each recognises its files by content, not by extension. */
 const FORMATS: readonly FileFormat[] = [peFormat];
 
-/** Bytes enough for every format's `matches`. */
-export const DETECTION_BYTES = 64;
+/** The first bytes of a file, read once: enough for every format's `matches`, and for a PE its headers. */
+export const HEAD_BYTES = 4096;
 
 export function detectFormat(head: Buffer): FileFormat | undefined {
   return FORMATS.find((format) => format.matches(head));

@@ -51,7 +51,8 @@ export async function writeJournal(path: string, handle: FileHandle, edit: FileE
   const { size } = await handle.stat();
   const read = async (offset: number, length: number) => {
     const buffer = Buffer.alloc(Math.max(0, Math.min(length, size - offset)));
-    await handle.read(buffer, 0, buffer.length, offset);
+    // An unsigned file has no tail to keep: no read for it.
+    if (buffer.length > 0) await handle.read(buffer, 0, buffer.length, offset);
     return buffer;
   };
   const journal: Journal = {

@@ -46,14 +46,13 @@ async function readFileAt(handle: FileHandle, offset: number, length: number): P
   return buffer;
 }
 
-/** The headers of a PE file nearly always lie in its first 4 KiB: one read serves them. */
-const HEAD_BYTES = 4096;
-
-/** Reads and checks the headers; every offset it returns lies inside the file. */
-export async function readPeLayout(handle: FileHandle, fileSize: number): Promise<PeLayout> {
+/**
+ * Reads and checks the headers; every offset it returns lies inside the file. `head` holds the file's
+ * first bytes, where the headers nearly always are: only headers beyond it are read from the file.
+ */
+export async function readPeLayout(handle: FileHandle, fileSize: number, head: Buffer): Promise<PeLayout> {
   if (fileSize === 0) bad('the file is empty');
   if (fileSize < 64) bad(`only ${fileSize} bytes, shorter than an MS-DOS header`);
-  const head = await readFileAt(handle, 0, Math.min(fileSize, HEAD_BYTES));
   const readAt = async (offset: number, length: number): Promise<Buffer> =>
     offset + length <= head.length
       ? head.subarray(offset, offset + length)

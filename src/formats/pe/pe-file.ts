@@ -129,8 +129,8 @@ class PeFile implements SignableFile {
 export const peFormat: FileFormat = {
   name: 'PE',
   matches: looksLikePe,
-  async open(handle: FileHandle, size: number): Promise<SignableFile> {
-    const layout = await readPeLayout(handle, size);
+  async open(handle: FileHandle, size: number, head: Buffer): Promise<SignableFile> {
+    const layout = await readPeLayout(handle, size, head);
     let signature: Buffer | undefined;
     if (layout.certTable) {
       const table = Buffer.alloc(layout.certTable.size);
