@@ -174,6 +174,18 @@ describe('the Action with Azure Key Vault through GitHub OIDC', () => {
     for (const file of files) expect((await osslVerify(file, pki.rootCa)).verified).toBe(1);
   });
 
+  it('checks every signature the vault returns: a faulty answer fails its file and leaves it unchanged', async () => {
+    // The start-up probe gets a good signature; every file after it gets one with a flipped bit.
+    const kv = await vault({ corruptAfter: 1 });
+    const { dir, files } = await buildOutput('kv-corrupt');
+    const before = new Map(await Promise.all(files.map(async (f) => [f, await readFile(f)] as const)));
+    const run = await runAction({ ...vaultInputs(kv, dir), 'timestamp-rfc3161': 'none' }, jobEnv());
+    expect(run.code).toBe(1);
+    expect(run.outputs['failed-count']).toBe(String(files.length));
+    expect(run.log).toContain('the signer returned a signature that does not verify with its certificate');
+    for (const file of files) expect((await readFile(file)).equals(before.get(file)!)).toBe(true);
+  });
+
   it('stops cleanly at the timeout and reports what was and was not signed', async () => {
     const kv = await vault({ latencyMs: 900 });
     const { dir, files } = await buildOutput('kv-timeout');

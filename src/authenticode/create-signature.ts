@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, verify, X509Certificate, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import type { IndirectData } from '../formats/format.js';
@@ -6,6 +6,7 @@ import type { Signer } from '../signers/signer.js';
 import { hashOid, type HashAlgorithm } from './algorithms.js';
 import { contentsOf, encoded, toDer } from './der.js';
 import { encodeIndirectData } from './indirect-data.js';
+import { UserError } from '../errors.js';
 import { ECDSA_OIDS, OID } from './oids.js';
 import { AuthenticodeSignature } from './signature.js';
 
@@ -70,12 +71,15 @@ class EncodedCertificate extends pkijs.Certificate {
   }
 }
 
-/** Parsed once per signer: every file of a run embeds the same chain. */
-const chains = new WeakMap<Signer, pkijs.Certificate[]>();
-function parsedChain(signer: Signer): pkijs.Certificate[] {
+/** Parsed once per signer: every file of a run embeds the same chain, signed by the same key. */
+const chains = new WeakMap<Signer, { certificates: pkijs.Certificate[]; publicKey: KeyObject }>();
+function parsedChain(signer: Signer): { certificates: pkijs.Certificate[]; publicKey: KeyObject } {
   let chain = chains.get(signer);
   if (!chain) {
-    chain = signer.certificates.map((der) => new EncodedCertificate(new Uint8Array(der)));
+    chain = {
+      certificates: signer.certificates.map((der) => new EncodedCertificate(new Uint8Array(der))),
+      publicKey: new X509Certificate(signer.certificates[0]).publicKey,
+    };
     chains.set(signer, chain);
   }
   return chain;
@@ -90,7 +94,7 @@ export async function createSignature(
 ): Promise<AuthenticodeSignature> {
   const hash = indirect.hash;
   const content = encodeIndirectData(indirect);
-  const certificates = parsedChain(signer);
+  const { certificates, publicKey } = parsedChain(signer);
   const leaf = certificates[0];
   const digestAlgorithm = () =>
     new pkijs.AlgorithmIdentifier({ algorithmId: hashOid(hash), algorithmParams: new asn1js.Null() });
@@ -121,6 +125,13 @@ export async function createSignature(
   const signedAttrs = new pkijs.SignedAndUnsignedAttributes({ type: 0, attributes });
   const toBeSigned = toDer(new asn1js.Set({ value: attributes.map((a) => a.toSchema()) }));
   const signatureValue = await signer.signDigest(hash, createHash(hash).update(toBeSigned).digest(), signal);
+  // Every answer of the signer is checked (a fraction of a millisecond) before the file is touched:
+  // a faulty HSM or a key rotated during the run fails that file, never ships a broken signature.
+  if (!verify(hash, toBeSigned, publicKey, signatureValue)) {
+    throw new UserError(
+      'the signer returned a signature that does not verify with its certificate; the file is unchanged (was the key rotated during the run?)',
+    );
+  }
 
   const signerInfo = new pkijs.SignerInfo({
     version: 1,

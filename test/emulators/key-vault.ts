@@ -33,6 +33,8 @@ export interface KeyVaultOptions {
   readonly failFirst?: number;
   /** The first N sign calls lose their connection. */
   readonly dropFirst?: number;
+  /** Sign calls after the first N answer a signature with one bit flipped (a faulty HSM). */
+  readonly corruptAfter?: number;
 }
 
 export interface KeyVault {
@@ -219,6 +221,8 @@ export async function startKeyVault(pki: TestPki, options: KeyVaultOptions): Pro
           curve.Signature.fromBytes(ecdsaSignDigest(entry.key, hash, digest), 'der').toBytes('compact'),
         );
       }
+      if (options.corruptAfter !== undefined && acceptedAt.length > options.corruptAfter)
+        signature[signature.length - 1] ^= 1;
       const hex = digest.toString('hex');
       signedDigests.set(hex, (signedDigests.get(hex) ?? 0) + 1);
       return json(response, 200, { kid, value: signature.toString('base64url') });
