@@ -7,6 +7,7 @@ import { requestTimestamp, type TimestampRequestOptions } from '../src/authentic
 import { checkTimestampToken, parseTimestampToken } from '../src/authenticode/timestamp-token.js';
 import { UserError } from '../src/errors.js';
 import { ensureTestPki, type TestPki } from '../test/pki.js';
+import { startPkijsTsa } from '../test/pkijs-tsa.js';
 import { startTsaServer, type TsaMode, type TsaServerOptions } from '../test/tsa-server.js';
 
 let pki: TestPki;
@@ -135,6 +136,37 @@ describe('RFC 3161 client against openssl ts', () => {
         expect(result.url).toBe(good);
         expect(brokenRequests()).toBe(3);
       });
+    });
+  });
+});
+
+describe('the TSA certificate', () => {
+  // openssl ts will not sign with a certificate that lacks the time-stamping usage; pkijs will.
+  async function withPkijsTsa<T>(cert: { cert: string; key: string }, work: (url: string) => Promise<T>) {
+    const tsa = await startPkijsTsa({ ...cert, intermediate: pki.intermediateCa });
+    try {
+      return await work(tsa.url);
+    } finally {
+      await tsa.close();
+    }
+  }
+
+  it('is accepted when it names time stamping (the responder itself is sound)', async () => {
+    const signature = randomBytes(256);
+    await withPkijsTsa({ cert: pki.tsaCert, key: pki.tsaKey }, async (url) => {
+      const result = await requestTimestamp(signature, { urls: [url], hash: 'sha256', ...fast });
+      const checked = await checkTimestampToken(result.token, signature, { anchors: [root] });
+      expect(checked.signer).toBe('vaultsign Test TSA');
+    });
+  });
+
+  it('is refused at signing time when it does not name time stamping, though the token is otherwise sound', async () => {
+    await withPkijsTsa(pki.tsaWithoutEku, async (url) => {
+      const attempt = requestTimestamp(randomBytes(64), { urls: [url], hash: 'sha256', ...fast });
+      await expect(attempt).rejects.toThrow(
+        /the timestamp signer "vaultsign Test TSA without EKU" is not a time-stamping certificate/,
+      );
+      await expect(attempt).rejects.toBeInstanceOf(UserError);
     });
   });
 });

@@ -213,9 +213,9 @@ function vaultArgs(vault: KeyVault, pki: TestPki, folder: string): string[] {
   ];
 }
 
-/** The benchmark's own RFC 3161 responder (see pkijs-tsa.ts), in a process of its own. */
+/** The benchmark's RFC 3161 responder (test/pkijs-tsa.ts), in a process of its own. */
 async function startBenchTsa(pki: TestPki, latencyMs: number): Promise<{ url: string; close(): void }> {
-  const script = join(dirname(fileURLToPath(import.meta.url)), 'pkijs-tsa.js');
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'pkijs-tsa-process.js');
   const child = spawn(
     process.execPath,
     [script, pki.tsaCert, pki.tsaKey, pki.intermediateCa, String(latencyMs)],

@@ -29,6 +29,8 @@ export interface TestPki {
   tsaKey: string;
   /** TSA certificate then the intermediate. */
   tsaChain: string;
+  /** A certificate like the TSA's but without the time-stamping extended key usage (RFC 3161 §2.3). */
+  tsaWithoutEku: { cert: string; key: string };
   /** Leaf certificate, key and chain (leaf + intermediate) per key name. */
   leaves: Record<LeafName, { cert: string; key: string; chain: string; pfx: string }>;
   rsaPkcs1Key: string;
@@ -85,6 +87,11 @@ subjectAltName = DNS:localhost, DNS:*.vault.azure.net, IP:127.0.0.1
 basicConstraints = CA:FALSE
 keyUsage = critical, digitalSignature
 extendedKeyUsage = critical, timeStamping
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[tsa_no_eku]
+basicConstraints = CA:FALSE
+keyUsage = critical, digitalSignature
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 `;
@@ -246,6 +253,13 @@ async function build(dir: string): Promise<void> {
     'intermediate-ca',
     'tsa',
   );
+  await issue(
+    'tsa-no-eku',
+    ['-newkey', 'rsa:2048'],
+    '/CN=vaultsign Test TSA without EKU/O=vaultsign tests',
+    'intermediate-ca',
+    'tsa_no_eku',
+  );
   await writeFile(join(dir, 'tsa-chain.pem'), (await readFile(join(dir, 'tsa.pem'), 'utf8')) + intermediate);
   await writeFile(join(dir, 'tsa-serial'), '01\n');
   // HTTPS for the cloud emulators (Entra ID, Key Vault, GitHub OIDC), trusted through NODE_EXTRA_CA_CERTS.
@@ -272,6 +286,7 @@ function describe(dir: string): TestPki {
     tsaCert: join(dir, 'tsa.pem'),
     tsaKey: join(dir, 'tsa.key'),
     tsaChain: join(dir, 'tsa-chain.pem'),
+    tsaWithoutEku: { cert: join(dir, 'tsa-no-eku.pem'), key: join(dir, 'tsa-no-eku.key') },
     leaves: { rsa: leaf('rsa'), rsa4096: leaf('rsa4096'), ec: leaf('ec'), ec384: leaf('ec384') },
     rsaPkcs1Key: join(dir, 'rsa-pkcs1.key'),
     ecSec1Key: join(dir, 'ec-sec1.key'),

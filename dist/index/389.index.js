@@ -43,8 +43,8 @@ class ThrottleGate {
     }
 }
 
-// EXTERNAL MODULE: ./src/signers/certificate-checks.ts + 1 modules
-var certificate_checks = __webpack_require__(8909);
+// EXTERNAL MODULE: ./src/signers/certificate-checks.ts
+var certificate_checks = __webpack_require__(8444);
 // EXTERNAL MODULE: ./src/io/http-error.ts
 var http_error = __webpack_require__(641);
 ;// CONCATENATED MODULE: ./src/signers/throttling-policy.ts

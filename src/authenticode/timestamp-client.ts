@@ -7,7 +7,7 @@ import { retry } from '../io/retry.js';
 import type { HashAlgorithm } from './algorithms.js';
 import { fromDer, toDer } from './der.js';
 import { algorithmIdentifier } from './indirect-data.js';
-import { timestampSignatureHolds, timestampTokenIn } from './timestamp-token.js';
+import { timestampSignatureHolds, timestampSigner, timestampTokenIn } from './timestamp-token.js';
 
 export interface TimestampRequestOptions {
   /** Tried in order; the next one only when the previous failed every attempt. */
@@ -88,6 +88,7 @@ async function tokenFromReply(reply: Buffer, query: Query): Promise<{ der: Buffe
   if (!echoed || !echoed.equals(query.nonce)) throw new Error('the token does not echo our nonce');
   if (!(await timestampSignatureHolds(token, query.stamped)))
     throw new Error('the token signature does not verify');
+  timestampSigner(token);
   // TimeStampResp ::= SEQUENCE { status, timeStampToken }: the token as the TSA encoded it.
   const [, tokenBlock] = (decoded as asn1js.Sequence).valueBlock.value;
   return { der: Buffer.from(tokenBlock.valueBeforeDecodeView), time: token.time };

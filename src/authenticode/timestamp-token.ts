@@ -7,6 +7,7 @@ import { certificatesOf, signedDataIn, signedDataOf, signerCertificateOf, toX509
 
 const TST_INFO = '1.2.840.113549.1.9.16.1.4';
 const TIME_STAMPING = '1.3.6.1.5.5.7.3.8';
+const EXTENDED_KEY_USAGE = '2.5.29.37';
 
 export interface TimestampToken {
   readonly signedData: pkijs.SignedData;
@@ -53,6 +54,22 @@ export async function timestampSignatureHolds(token: TimestampToken, stamped: Bu
 }
 
 /**
+ * The certificate that signed the token. RFC 3161 §2.3: a TSA certificate names time stamping as its
+ * extended key usage; none is not enough. Read from pkijs' parse, which the caller has already paid.
+ */
+export function timestampSigner(token: TimestampToken): pkijs.Certificate {
+  const signer = signerCertificateOf(token.signedData);
+  if (!signer) throw new Error('the timestamp carries no signer certificate');
+  const usage = signer.extensions?.find((e) => e.extnID === EXTENDED_KEY_USAGE)?.parsedValue;
+  if (!(usage instanceof pkijs.ExtKeyUsage) || !usage.keyPurposes.includes(TIME_STAMPING)) {
+    throw new Error(
+      `the timestamp signer "${commonName(toX509(signer))}" is not a time-stamping certificate`,
+    );
+  }
+  return signer;
+}
+
+/**
  * Checks that a token timestamps `signatureValue`: its imprint, its signature, and — given trusted
  * roots — that its signer is a time-stamping certificate that chains to one of them at the stamped time.
  */
@@ -67,13 +84,7 @@ export async function checkTimestampToken(
   }
   if (!(await timestampSignatureHolds(token, signatureValue)))
     throw new Error('the timestamp signature does not verify');
-  const signerCertificate = signerCertificateOf(token.signedData);
-  if (!signerCertificate) throw new Error('the timestamp carries no signer certificate');
-  const signer = toX509(signerCertificate);
-  // RFC 3161 §2.3: a TSA certificate names time stamping as its extended key usage; none is not enough.
-  if (!signer.keyUsage?.includes(TIME_STAMPING)) {
-    throw new Error(`the timestamp signer "${commonName(signer)}" is not a time-stamping certificate`);
-  }
+  const signer = toX509(timestampSigner(token));
   if (trust.anchors) {
     const problem = checkChain(
       signer,
