@@ -41,15 +41,22 @@ export async function osslVerify(file: string, caFile: string, tsaCaFile = caFil
   return { ...result, ok, verified };
 }
 
-/** The signature (DER SignedData) as osslsigncode finds it in `file`. */
-export async function extractSignature(file: string): Promise<Buffer> {
-  const dir = await mkdtemp(join(tmpdir(), 'vaultsign-extract-'));
+/** Runs `work` in a fresh temporary folder, removed afterwards. */
+async function inScratch<T>(work: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'vaultsign-ossl-'));
   try {
-    await run('osslsigncode', ['extract-signature', '-in', file, '-out', join(dir, 'signature.der')]);
-    return await readFile(join(dir, 'signature.der'));
+    return await work(dir);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The signature (DER SignedData) as osslsigncode finds it in `file`. */
+export function extractSignature(file: string): Promise<Buffer> {
+  return inScratch(async (dir) => {
+    await run('osslsigncode', ['extract-signature', '-in', file, '-out', join(dir, 'signature.der')]);
+    return readFile(join(dir, 'signature.der'));
+  });
 }
 
 /** The digest osslsigncode computes for a file, from the "Calculated message digest" line of verify. */
@@ -65,16 +72,13 @@ export function calculatedDigests(output: string): string[] {
  */
 export async function osslCalculatedDigest(file: string, hash = 'sha256'): Promise<string> {
   const pki = await ensureTestPki();
-  const dir = await mkdtemp(join(tmpdir(), 'vaultsign-digest-'));
-  try {
+  return inScratch(async (dir) => {
     const signed = join(dir, basename(file));
     await osslSign(file, signed, { cert: pki.leaves.rsa.chain, key: pki.leaves.rsa.key, hash });
     const [digest] = calculatedDigests((await osslVerify(signed, pki.rootCa)).output);
     if (!digest) throw new Error(`osslsigncode printed no calculated digest for ${file}`);
     return digest;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 export interface OsslSignOptions {

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { pemBlocks } from '../src/io/pem.js';
+import { body } from './tsa-server.js';
 
 export interface PkijsTsaOptions {
   /** PEM files: the TSA certificate, its key, and the intermediate that issued it. */
@@ -117,11 +118,9 @@ export async function startPkijsTsa(options: PkijsTsaOptions): Promise<PkijsTsa>
   }
 
   const server = createServer(async (request, response) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
     await new Promise((r) => setTimeout(r, options.latencyMs ?? 0));
     try {
-      const answer = await reply(new Uint8Array(Buffer.concat(chunks)));
+      const answer = await reply(new Uint8Array(await body(request)));
       response.writeHead(200, { 'Content-Type': 'application/timestamp-reply' }).end(answer);
     } catch (error) {
       response.writeHead(400).end(String(error));

@@ -29,7 +29,8 @@ export interface TsaServer {
   close(): Promise<void>;
 }
 
-async function body(request: IncomingMessage): Promise<Buffer> {
+/** The whole body of a request. */
+export async function body(request: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);

@@ -66,7 +66,8 @@ export class RsaThreads {
       },
     );
     const stopped = (error: Error) => {
-      this.threads[index] = undefined;
+      // 'exit' follows 'error': by then a new thread may hold the slot.
+      if (this.threads[index] === thread) this.threads[index] = undefined;
       for (const call of pending.values()) call.reject(error);
       pending.clear();
     };
