@@ -364,8 +364,10 @@ describe('more ways in', () => {
       };
       const dry = await runAction({ ...inputs, 'dry-run': 'true' }, jobEnv());
       expect(dry.code).toBe(0);
-      expect(dry.log).toContain('dry run: 3 file(s) would be signed, nothing changed');
-      expect(kv.stats.signCalls).toBe(0);
+      expect(dry.log).toContain('dry run: 3 would be signed, 0 skipped, 0 failed');
+      // A dry run checks the key as a real run does (one probe signature), and signs no file.
+      expect(kv.stats.signCalls).toBe(1);
+      for (const file of files.slice(0, 3)) expect((await osslVerify(file, pki.rootCa)).ok).toBe(false);
 
       const run = await runAction(inputs, jobEnv());
       expect(run.code).toBe(0);

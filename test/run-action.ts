@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPO } from './paths.js';
@@ -26,6 +26,8 @@ export async function runAction(
   inputs: Record<string, string>,
   env: NodeJS.ProcessEnv = {},
   cwd?: string,
+  /** Called once the process runs, e.g. to signal it. */
+  during?: (child: ChildProcess) => void,
 ): Promise<ActionRun> {
   const files = await mkdtemp(join(await scratchDir('runner'), 'step-'));
   const output = join(files, 'output');
@@ -47,12 +49,18 @@ export async function runAction(
   };
   const { action } = await shippedDist();
   const { code, log } = await new Promise<{ code: number; log: string }>((resolve) => {
-    execFile(process.execPath, [action], { env: childEnv, cwd: cwd ?? REPO }, (error, stdout, stderr) => {
-      resolve({
-        code: error ? (typeof error.code === 'number' ? error.code : 1) : 0,
-        log: stdout + stderr,
-      });
-    });
+    const child = execFile(
+      process.execPath,
+      [action],
+      { env: childEnv, cwd: cwd ?? REPO },
+      (error, stdout, stderr) => {
+        resolve({
+          code: error ? (typeof error.code === 'number' ? error.code : 1) : 0,
+          log: stdout + stderr,
+        });
+      },
+    );
+    during?.(child);
   });
   return {
     code,

@@ -1,18 +1,21 @@
 import * as core from '@actions/core';
 import { buildSignConfig } from '../config/sign-config.js';
 import { UserError, messageOf } from '../errors.js';
-import { count, runSigning } from '../pipeline/run-signing.js';
+import { count, runSigning, totals } from '../pipeline/run-signing.js';
+import { stopOnSignals } from '../pipeline/stop-signals.js';
 import { readActionInputs } from './inputs.js';
 import { setOutputs, shown, writeSummary } from './report.js';
 
 /** The Action: inputs → one configuration → the shared run → log, annotations, summary, outputs. */
 export async function run(): Promise<void> {
+  const stop = stopOnSignals((message) => core.warning(message));
   try {
     const config = buildSignConfig(readActionInputs());
     const outcome = await runSigning(config, {
       env: process.env,
       mask: (secret) => core.setSecret(secret),
       getIdToken: (audience) => core.getIDToken(audience),
+      stopSignal: stop.signal,
       reporter: {
         info: (message) => core.info(message),
         warning: (message) => core.warning(message),
@@ -26,10 +29,14 @@ export async function run(): Promise<void> {
       },
     });
     setOutputs(outcome);
-    if (!config.dryRun) await writeSummary(outcome);
+    core.info(totals(outcome.results, config.dryRun));
+    await writeSummary(outcome, config.dryRun);
     const failed = count(outcome.results, 'failed');
     if (failed > 0) core.setFailed(`${failed} of ${outcome.results.length} file(s) were not signed`);
+    else if (stop.exitStatus()) core.setFailed('the run was cancelled');
   } catch (error) {
     core.setFailed(error instanceof UserError ? error.message : `vaultsign failed: ${messageOf(error)}`);
+  } finally {
+    stop.dispose();
   }
 }

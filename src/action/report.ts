@@ -1,11 +1,12 @@
 import { relative } from 'node:path';
 import * as core from '@actions/core';
-import { count, type RunOutcome } from '../pipeline/run-signing.js';
+import { count, totals, type RunOutcome } from '../pipeline/run-signing.js';
 import type { FileResult } from '../pipeline/sign-files.js';
 
 const ICONS: Record<FileResult['status'], string> = {
   signed: '✅ signed',
   skipped: '⏭️ skipped',
+  'would-sign': '🔎 dry run',
   failed: '❌ failed',
 };
 
@@ -32,7 +33,7 @@ export function setOutputs(outcome: RunOutcome): void {
 }
 
 /** The job summary: one table row per file, then the totals. */
-export async function writeSummary(outcome: RunOutcome): Promise<void> {
+export async function writeSummary(outcome: RunOutcome, dryRun: boolean): Promise<void> {
   const rows = outcome.results.map((r) => [
     shown(r.path),
     size(r.size),
@@ -43,7 +44,7 @@ export async function writeSummary(outcome: RunOutcome): Promise<void> {
   await core.summary
     .addHeading('vaultsign', 2)
     .addRaw(
-      `${count(outcome.results, 'signed')} signed, ${count(outcome.results, 'skipped')} skipped, ${count(outcome.results, 'failed')} failed` +
+      totals(outcome.results, dryRun) +
         (outcome.certificate
           ? ` — signer: ${outcome.certificate.subject} (${outcome.signer}), thumbprint ${outcome.certificate.thumbprint}`
           : ''),

@@ -140,7 +140,8 @@ export const INPUTS = {
   'dry-run': {
     kind: 'boolean',
     default: 'false',
-    description: 'list the files that would be signed, change nothing',
+    description:
+      'check everything a real run checks and report what it would do to each file; change nothing',
   },
 } as const satisfies Record<string, InputSpec>;
 

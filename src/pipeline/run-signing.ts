@@ -4,7 +4,7 @@ import type { CredentialEnvironment } from '../credentials/azure-credential.js';
 import { findFiles } from '../discovery/find-files.js';
 import { thumbprint } from '../signers/certificate-checks.js';
 import { createSigner } from '../signers/create-signer.js';
-import { signFiles, type FileResult } from './sign-files.js';
+import { signFiles, stopReason, type FileResult } from './sign-files.js';
 
 /** Where a run reports as it goes: the Action's log and annotations, or the terminal. */
 export interface Reporter {
@@ -15,6 +15,8 @@ export interface Reporter {
 
 export interface RunContext extends CredentialEnvironment {
   readonly reporter: Reporter;
+  /** Stops the run from outside (a cancelled job); its reason, a UserError, says why. */
+  readonly stopSignal?: AbortSignal;
 }
 
 export interface RunOutcome {
@@ -24,14 +26,21 @@ export interface RunOutcome {
   readonly signer?: string;
 }
 
+/** Aborts once `seconds` have passed, saying so; it never keeps the process alive by itself. */
+function deadline(seconds: number | undefined): AbortSignal | undefined {
+  if (!seconds) return undefined;
+  const controller = new AbortController();
+  const timeout = new UserError(`the ${seconds} s timeout ran out`);
+  setTimeout(() => controller.abort(timeout), seconds * 1000).unref();
+  return controller.signal;
+}
+
 /** Setting up (sign-in, certificate checks) counts against the deadline too; no file is touched by then. */
-function beforeDeadline<T>(work: Promise<T>, signal: AbortSignal | undefined, seconds?: number): Promise<T> {
+function beforeDeadline<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return work;
   return new Promise<T>((resolve, reject) => {
     const stop = () =>
-      reject(
-        new UserError(`the ${seconds} s timeout ran out while preparing the signer; no file was changed`),
-      );
+      reject(new UserError(`${stopReason(signal)} while preparing the signer; no file was changed`));
     if (signal.aborted) return stop();
     signal.addEventListener('abort', stop, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', stop));
@@ -42,31 +51,36 @@ export function count(results: readonly FileResult[], status: FileResult['status
   return results.filter((r) => r.status === status).length;
 }
 
+/** The closing line: "3 signed, 1 skipped, 0 failed", or for a dry run "dry run: 3 would be signed, …". */
+export function totals(results: readonly FileResult[], dryRun: boolean): string {
+  const done = dryRun
+    ? `dry run: ${count(results, 'would-sign')} would be signed`
+    : `${count(results, 'signed')} signed`;
+  return `${done}, ${count(results, 'skipped')} skipped, ${count(results, 'failed')} failed`;
+}
+
 /** The whole job, the same for the Action and the CLI: find, check the key, sign, report. */
 export async function runSigning(config: SignConfig, context: RunContext): Promise<RunOutcome> {
   const { reporter } = context;
   // The deadline covers everything from here: sign-in, certificate checks and signing.
-  const signal = config.timeoutSeconds ? AbortSignal.timeout(config.timeoutSeconds * 1000) : undefined;
+  const stops = [deadline(config.timeoutSeconds), context.stopSignal].filter((s) => s !== undefined);
+  const signal = stops.length ? AbortSignal.any(stops) : undefined;
   for (const warning of config.warnings) reporter.warning(warning);
 
   const { files, notes } = await findFiles(config.files);
   for (const note of notes) reporter.warning(note);
-  if (config.dryRun) {
-    reporter.info(`dry run: ${files.length} file(s) would be signed, nothing changed:`);
-    for (const file of files) reporter.info(`  ${file}`);
-    return { files, results: [] };
-  }
 
-  const ready = await beforeDeadline(createSigner(config, context), signal, config.timeoutSeconds);
+  const ready = await beforeDeadline(createSigner(config, context), signal);
   for (const warning of ready.warnings) reporter.warning(warning);
   const subject = ready.certificate.subject.replace(/\n/g, ', ');
-  reporter.info(`signing ${files.length} file(s) with ${ready.description}: ${subject}`);
+  const what = config.dryRun ? 'dry run, nothing is changed: checking' : 'signing';
+  reporter.info(`${what} ${files.length} file(s) with ${ready.description}: ${subject}`);
 
   const results = await signFiles(
     files,
     ready.signer,
     config.settings,
-    { concurrency: config.concurrency, signal, stopReason: `the ${config.timeoutSeconds} s timeout ran out` },
+    { concurrency: config.concurrency, signal, dryRun: config.dryRun },
     (result) => reporter.fileDone(result),
   );
   return {

@@ -25,7 +25,8 @@ export interface SignSettings extends SignatureText {
 }
 
 export interface SignOutcome {
-  readonly status: 'signed' | 'skipped';
+  /** would-sign: a dry run found nothing that stops the real run from signing the file. */
+  readonly status: 'signed' | 'skipped' | 'would-sign';
   readonly detail: string;
   readonly timestamp?: Date;
   /** Bytes before signing. */
@@ -42,12 +43,18 @@ function existingSignature(der: Buffer): AuthenticodeSignature {
   }
 }
 
+export interface SignRunOptions {
+  readonly signal?: AbortSignal;
+  /** Every check up to the remote signature (format, existing signature, skip rules, digest); no change. */
+  readonly dryRun?: boolean;
+}
+
 /** Signs one file: local digest, remote signature, timestamp, then a safe rewrite of the file. */
 export async function signFile(
   path: string,
   signer: Signer,
   settings: SignSettings,
-  signal?: AbortSignal,
+  { signal, dryRun }: SignRunOptions = {},
 ): Promise<SignOutcome> {
   const opened = await openSignable(path);
   try {
@@ -58,7 +65,13 @@ export async function signFile(
     const primary =
       file.signature && settings.existing === 'append' ? existingSignature(file.signature) : undefined;
 
+    const how = primary
+      ? 'appended as a nested signature'
+      : file.signature
+        ? 'signature replaced'
+        : 'new signature';
     const indirect = await file.indirectData(settings.fileDigest, { pageHashes: settings.pageHashes });
+    if (dryRun) return { status: 'would-sign', detail: `would be signed: ${how}`, size: opened.size };
     const signature = await createSignature(indirect, signer, settings, signal);
 
     let timestamp: Date | undefined;
@@ -81,11 +94,6 @@ export async function signFile(
     // Past this point the file is written to the end even if the deadline passes: never half a file.
     signal?.throwIfAborted();
     await applyEdit(path, await file.signatureEdit(blob));
-    const how = primary
-      ? 'appended as a nested signature'
-      : file.signature
-        ? 'signature replaced'
-        : 'new signature';
     return { status: 'signed', detail: how, timestamp, size: opened.size };
   } finally {
     await opened.close();

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { messageOf } from '../errors.js';
+import { UserError, messageOf } from '../errors.js';
 import { recoverJournals } from '../io/in-place-edit.js';
 import type { Signer } from '../signers/signer.js';
 import { mapWithLimit } from './pool.js';
@@ -7,7 +7,7 @@ import { signFile, type SignSettings } from './sign-file.js';
 
 export interface FileResult {
   readonly path: string;
-  readonly status: 'signed' | 'skipped' | 'failed';
+  readonly status: 'signed' | 'skipped' | 'would-sign' | 'failed';
   readonly detail: string;
   readonly timestamp?: Date;
   readonly durationMs: number;
@@ -17,10 +17,17 @@ export interface FileResult {
 
 export interface RunLimits {
   readonly concurrency: number;
-  /** Aborts the run: files not yet written stay as they were and are reported so. */
+  /**
+   * Aborts the run: files not yet written stay as they were and are reported so. Its reason, a
+   * UserError, says why (e.g. "the 600 s timeout ran out").
+   */
   readonly signal?: AbortSignal;
-  /** Why `signal` fires, for the report (e.g. "the 600 s timeout ran out"). */
-  readonly stopReason?: string;
+  readonly dryRun?: boolean;
+}
+
+/** Why `signal` stopped the run, in words. */
+export function stopReason(signal: AbortSignal): string {
+  return signal.reason instanceof UserError ? signal.reason.message : 'the run was stopped';
 }
 
 /** Signs every file, at most `concurrency` at once; one file's failure never stops the others. */
@@ -33,10 +40,9 @@ export async function signFiles(
 ): Promise<FileResult[]> {
   // The same file named twice (a.exe, ./a.exe) is signed once.
   const unique = [...new Map(paths.map((p) => [resolve(p), p])).values()];
-  await recoverJournals(unique);
-  const { signal } = limits;
-  const stopped = (when: string) =>
-    `not signed, unchanged: ${limits.stopReason ?? 'the run was stopped'} ${when}`;
+  const { signal, dryRun } = limits;
+  if (!dryRun) await recoverJournals(unique);
+  const stopped = (when: string) => `not signed, unchanged: ${stopReason(signal!)} ${when}`;
   return mapWithLimit(unique, limits.concurrency, async (path) => {
     const started = performance.now();
     let result: FileResult;
@@ -44,7 +50,7 @@ export async function signFiles(
       result = { path, status: 'failed', detail: stopped('before it started'), durationMs: 0 };
     } else {
       try {
-        const outcome = await signFile(path, signer, settings, signal);
+        const outcome = await signFile(path, signer, settings, { signal, dryRun });
         result = { path, ...outcome, durationMs: performance.now() - started };
       } catch (error) {
         const detail = signal?.aborted ? stopped('while it was being signed') : messageOf(error);
