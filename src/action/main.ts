@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import { buildSignConfig } from '../config/sign-config.js';
 import { UserError, messageOf } from '../errors.js';
+import { logLine } from '../io/log-escape.js';
 import { count, runSigning } from '../pipeline/run-signing.js';
 import { readActionInputs } from './inputs.js';
 import { setOutputs, shown, writeSummary } from './report.js';
@@ -14,14 +15,15 @@ export async function run(): Promise<void> {
       mask: (secret) => core.setSecret(secret),
       getIdToken: (audience) => core.getIDToken(audience),
       reporter: {
-        info: (message) => core.info(message),
+        // core.warning and core.error escape their data and properties themselves; plain lines do not.
+        info: (message) => core.info(logLine(message)),
         warning: (message) => core.warning(message),
         fileDone: (result) => {
           const when = result.timestamp ? `, timestamp ${result.timestamp.toISOString()}` : '';
           const line = `${result.status}: ${shown(result.path)} — ${result.detail}${when} (${(result.durationMs / 1000).toFixed(2)} s)`;
           if (result.status === 'failed')
             core.error(line, { file: shown(result.path), title: 'vaultsign: not signed' });
-          else core.info(line);
+          else core.info(logLine(line));
         },
       },
     });

@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
 import * as core from '@actions/core';
+import { htmlText } from '../io/log-escape.js';
 import { count, type RunOutcome } from '../pipeline/run-signing.js';
 import type { FileResult } from '../pipeline/sign-files.js';
 
@@ -33,10 +34,11 @@ export function setOutputs(outcome: RunOutcome): void {
 
 /** The job summary: one table row per file, then the totals. */
 export async function writeSummary(outcome: RunOutcome): Promise<void> {
+  // Cells are raw HTML: names and messages from outside are escaped.
   const rows = outcome.results.map((r) => [
-    shown(r.path),
+    htmlText(shown(r.path)),
     size(r.size),
-    `${ICONS[r.status]}${r.status === 'signed' ? '' : `: ${r.detail}`}`,
+    `${ICONS[r.status]}${r.status === 'signed' ? '' : `: ${htmlText(r.detail)}`}`,
     `${(r.durationMs / 1000).toFixed(2)} s`,
     r.timestamp?.toISOString() ?? '',
   ]);
@@ -45,7 +47,7 @@ export async function writeSummary(outcome: RunOutcome): Promise<void> {
     .addRaw(
       `${count(outcome.results, 'signed')} signed, ${count(outcome.results, 'skipped')} skipped, ${count(outcome.results, 'failed')} failed` +
         (outcome.certificate
-          ? ` — signer: ${outcome.certificate.subject} (${outcome.signer}), thumbprint ${outcome.certificate.thumbprint}`
+          ? ` — signer: ${htmlText(outcome.certificate.subject)} (${htmlText(outcome.signer ?? '')}), thumbprint ${outcome.certificate.thumbprint}`
           : ''),
       true,
     )
