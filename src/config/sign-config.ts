@@ -14,7 +14,7 @@ export interface SignConfig {
   /** Seconds for the whole run; undefined: no limit. */
   readonly timeoutSeconds?: number;
   readonly dryRun: boolean;
-  /** PEM file or PEM text of certificates to embed with the leaf (Key Vault). */
+  /** PEM file or PEM text of certificates to embed with the leaf (every key store). */
   readonly additionalCertificates?: string;
   /** Things the user should hear about before signing starts. */
   readonly warnings: string[];
