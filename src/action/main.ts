@@ -32,6 +32,10 @@ export async function run(): Promise<void> {
     const failed = count(outcome.results, 'failed');
     if (failed > 0) core.setFailed(`${failed} of ${outcome.results.length} file(s) were not signed`);
   } catch (error) {
-    core.setFailed(error instanceof UserError ? error.message : `vaultsign failed: ${messageOf(error)}`);
+    core.setFailed(
+      error instanceof UserError
+        ? error.message
+        : `vaultsign failed with an unexpected error: ${messageOf(error)}; please report it`,
+    );
   }
 }

@@ -53,7 +53,11 @@ export async function main(
     }
     throw new UserError(`unknown command "${command}" (use sign or verify; see vaultsign --help)`);
   } catch (error) {
-    io.err(`error: ${messageOf(error)}`);
+    io.err(
+      error instanceof UserError
+        ? `error: ${error.message}`
+        : `error: unexpected error: ${messageOf(error)}; please report it`,
+    );
     return error instanceof UserError ? USAGE : 1;
   }
 }

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { messageOf } from '../errors.js';
+import { UserError, messageOf } from '../errors.js';
 import { recoverJournals } from '../io/in-place-edit.js';
 import type { Signer } from '../signers/signer.js';
 import { mapWithLimit } from './pool.js';
@@ -21,6 +21,16 @@ export interface RunLimits {
   readonly signal?: AbortSignal;
   /** Why `signal` fires, for the report (e.g. "the 600 s timeout ran out"). */
   readonly stopReason?: string;
+}
+
+/**
+ * Why a file failed, as a sentence for the user: our own errors say it already; an OS error names the
+ * operation; anything else (a library's "Object's schema was not verified…") is a bug to report.
+ */
+function failure(error: unknown): string {
+  if (error instanceof UserError) return error.message;
+  if (typeof (error as NodeJS.ErrnoException)?.code === 'string') return messageOf(error);
+  return `unexpected error while signing it: ${messageOf(error)}; please report it (the message and the file's kind)`;
 }
 
 /** Signs every file, at most `concurrency` at once; one file's failure never stops the others. */
@@ -47,7 +57,7 @@ export async function signFiles(
         const outcome = await signFile(path, signer, settings, signal);
         result = { path, ...outcome, durationMs: performance.now() - started };
       } catch (error) {
-        const detail = signal?.aborted ? stopped('while it was being signed') : messageOf(error);
+        const detail = signal?.aborted ? stopped('while it was being signed') : failure(error);
         result = { path, status: 'failed', detail, durationMs: performance.now() - started };
       }
     }
