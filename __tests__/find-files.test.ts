@@ -2,6 +2,8 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { FileQuery } from '../src/config/file-query.js';
+import { listOf } from '../src/config/inputs.js';
+import { buildSignConfig } from '../src/config/sign-config.js';
 import { findFiles } from '../src/discovery/find-files.js';
 import { expandBraces } from '../src/discovery/braces.js';
 import { UserError } from '../src/errors.js';
@@ -149,6 +151,23 @@ describe('file discovery', () => {
     expect(() => expandBraces('{0,1,2,3,4,5,6,7,8,9}'.repeat(4))).toThrow(
       /expands to more than 1000 patterns: list fewer alternatives/,
     );
+  });
+
+  it('keeps braces whole when list inputs are split at commas', async () => {
+    expect(listOf(['*.{dll,exe}, b.exe\nc.{x,{y,z}},d', 'e{,f'])).toEqual([
+      '*.{dll,exe}',
+      'b.exe',
+      'c.{x,{y,z}}',
+      'd',
+      'e{,f',
+    ]);
+    const out = join(root, 'out');
+    const config = buildSignConfig({
+      'pfx-file': 'key.pfx',
+      files: [`${join(out, '*.{dll,exe}')}, ${join(out, 'sub', 'c.dll')}`],
+      exclude: [join(out, '{b,x}.*')],
+    });
+    expect(await names(config.files)).toEqual(['a.dll', 'sub/c.dll']);
   });
 
   it('reads a catalog with CR LF line endings', async () => {
