@@ -1,8 +1,10 @@
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { osslVerify } from '../test/osslsigncode.js';
-import { ensurePeFixtures, scratchDir, type PeFixture } from '../test/pe-fixtures.js';
+import { copyFixture, ensurePeFixtures, scratchDir, type PeFixture } from '../test/pe-fixtures.js';
 import { ensureTestPki, keyFlags, type TestPki } from '../test/pki.js';
 import { runAction } from '../test/run-action.js';
 import { runCli } from '../test/run-cli.js';
@@ -49,7 +51,7 @@ describe('hostile file names', () => {
     expect(commands(run.log).filter((line) => !line.startsWith('::debug::'))).toEqual([
       expect.stringMatching(/^::warning::timestamping is off/),
       expect.stringMatching(
-        /^::error title=vaultsign%3A not signed,file=bad%0A%3A%3Aadd-mask%3A%3Aleak <img src=y>\.exe::failed: bad%0A::add-mask::leak <img src=y>\.exe — not a file format/,
+        /^::error title=vaultsign%3A not signed,file=bad%0A%3A%3Aadd-mask%3A%3Aleak <img src=y>\.exe::failed: bad%250A::add-mask::leak <img src=y>\.exe — not a file format/,
       ),
       '::error::1 of 2 file(s) were not signed',
     ]);
@@ -84,5 +86,42 @@ describe('hostile file names', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('1 signed, 0 skipped, 0 failed');
     expect(commands(run.stdout + run.stderr)).toEqual([]);
+  });
+
+  it("the Action shows a timestamp server's control bytes and command text as inert text", async () => {
+    const tsa = createServer((_req, res) =>
+      res.writeHead(403, { 'Content-Type': 'text/plain' }).end('\u001b[2J\u001b[31mdenied ##[add-mask]x'),
+    );
+    await new Promise<void>((r) => tsa.listen(0, '127.0.0.1', r));
+    try {
+      const dir = await scratchDir('hostile-tsa');
+      const file = await copyFixture(
+        fixtures.find((f) => f.name === 'pe64.exe')!,
+        dir,
+        'a.exe',
+      );
+      const before = await readFile(file);
+      const run = await runAction(
+        {
+          'certificate-file': pki.leaves.rsa.chain,
+          'private-key-file': pki.leaves.rsa.key,
+          files: file,
+          'timestamp-rfc3161': `http://127.0.0.1:${(tsa.address() as AddressInfo).port}/`,
+        },
+        {},
+        dir,
+      );
+      expect(run.code).toBe(1);
+      expect(run.log).not.toContain('\u001b');
+      expect(run.log).toMatch(
+        /^::error title=.*HTTP 403 Forbidden \(%251B\[2J%251B\[31mdenied ##%255Badd-mask\]x\)/m,
+      );
+      expect(commands(run.log).filter((l) => !l.startsWith('::debug::') && !l.startsWith('::error'))).toEqual(
+        [],
+      );
+      expect((await readFile(file)).equals(before)).toBe(true);
+    } finally {
+      tsa.close();
+    }
   });
 });

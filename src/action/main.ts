@@ -15,14 +15,15 @@ export async function run(): Promise<void> {
       mask: (secret) => core.setSecret(secret),
       getIdToken: (audience) => core.getIDToken(audience),
       reporter: {
-        // core.warning and core.error escape their data and properties themselves; plain lines do not.
+        // core.warning and core.error escape their data and properties against commands themselves;
+        // logLine also shows control characters (a TSA's body, a file name) as %XX, as in the plain lines.
         info: (message) => core.info(logLine(message)),
-        warning: (message) => core.warning(message),
+        warning: (message) => core.warning(logLine(message)),
         fileDone: (result) => {
           const when = result.timestamp ? `, timestamp ${result.timestamp.toISOString()}` : '';
           const line = `${result.status}: ${shown(result.path)} — ${result.detail}${when} (${(result.durationMs / 1000).toFixed(2)} s)`;
           if (result.status === 'failed')
-            core.error(line, { file: shown(result.path), title: 'vaultsign: not signed' });
+            core.error(logLine(line), { file: shown(result.path), title: 'vaultsign: not signed' });
           else core.info(logLine(line));
         },
       },
