@@ -11,6 +11,9 @@ import { scratchDir } from '../test/pe-fixtures.js';
 
 let root: string;
 let outside: string;
+/** A folder link: a junction on Windows, which needs no symlink privilege. */
+const linkFolder = (target: string, path: string) =>
+  symlink(target, path, process.platform === 'win32' ? 'junction' : 'dir');
 
 /** out/ a.dll b.exe readme.txt sub/c.dll sub/deeper/d.exe, plus symlinks in and out of out/. */
 beforeAll(async () => {
@@ -23,7 +26,7 @@ beforeAll(async () => {
   await writeFile(join(outside, 'secret.dll'), 'x');
   await symlink(join(outside, 'secret.dll'), join(out, 'escape.dll'));
   await symlink(join(out, 'a.dll'), join(out, 'sub', 'alias.dll'));
-  await symlink(outside, join(out, 'linked-folder'));
+  await linkFolder(outside, join(out, 'linked-folder'));
   await writeFile(join(root, 'catalog.txt'), '# files to sign\nout/a.dll\n\nout/sub/c.dll\n');
 });
 
@@ -121,7 +124,7 @@ describe('file discovery', () => {
     const dir = await scratchDir('discovery-folder-link');
     await mkdir(join(dir, 'real'));
     await writeFile(join(dir, 'real', 'a.dll'), 'x');
-    await symlink(join(dir, 'real'), join(dir, 'linked.dll'));
+    await linkFolder(join(dir, 'real'), join(dir, 'linked.dll'));
     const found = await findFiles(query({ folder: dir, folderFilter: ['dll'], recurse: true }));
     expect(found.files).toEqual([join(dir, 'real', 'a.dll')]);
     expect(found.notes).toEqual([
