@@ -128,7 +128,7 @@ export const INPUTS = {
     kind: 'string',
     value: 'PEM',
     description:
-      'intermediate certificates to embed (a PEM file, or PEM text); default: found through the certificate AIA',
+      "intermediate certificates to add to the chain, with any key (a PEM file, or PEM text); default: the local key file's chain, or found through the Key Vault certificate's AIA",
   },
   concurrency: { kind: 'string', value: 'N', default: '8', description: 'files signed at once' },
   timeout: {
