@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import { buildSignConfig } from '../config/sign-config.js';
 import { UserError, messageOf } from '../errors.js';
+import { logLine } from '../io/log-escape.js';
 import { count, runSigning, totals } from '../pipeline/run-signing.js';
 import { stopOnSignals } from '../pipeline/stop-signals.js';
 import { readActionInputs } from './inputs.js';
@@ -17,14 +18,16 @@ export async function run(): Promise<void> {
       getIdToken: (audience) => core.getIDToken(audience),
       stopSignal: stop.signal,
       reporter: {
-        info: (message) => core.info(message),
-        warning: (message) => core.warning(message),
+        // core.warning and core.error escape their data and properties against commands themselves;
+        // logLine also shows control characters (a TSA's body, a file name) as %XX, as in the plain lines.
+        info: (message) => core.info(logLine(message)),
+        warning: (message) => core.warning(logLine(message)),
         fileDone: (result) => {
           const when = result.timestamp ? `, timestamp ${result.timestamp.toISOString()}` : '';
           const line = `${result.status}: ${shown(result.path)} — ${result.detail}${when} (${(result.durationMs / 1000).toFixed(2)} s)`;
           if (result.status === 'failed')
-            core.error(line, { file: shown(result.path), title: 'vaultsign: not signed' });
-          else core.info(line);
+            core.error(logLine(line), { file: shown(result.path), title: 'vaultsign: not signed' });
+          else core.info(logLine(line));
         },
       },
     });
@@ -35,7 +38,11 @@ export async function run(): Promise<void> {
     if (failed > 0) core.setFailed(`${failed} of ${outcome.results.length} file(s) were not signed`);
     else if (stop.exitStatus()) core.setFailed('the run was cancelled');
   } catch (error) {
-    core.setFailed(error instanceof UserError ? error.message : `vaultsign failed: ${messageOf(error)}`);
+    core.setFailed(
+      error instanceof UserError
+        ? error.message
+        : `vaultsign failed with an unexpected error: ${messageOf(error)}; please report it`,
+    );
   } finally {
     stop.dispose();
   }

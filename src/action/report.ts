@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
 import * as core from '@actions/core';
+import { htmlText } from '../io/log-escape.js';
 import { count, totals, type RunOutcome } from '../pipeline/run-signing.js';
 import type { FileResult } from '../pipeline/sign-files.js';
 
@@ -34,10 +35,11 @@ export function setOutputs(outcome: RunOutcome): void {
 
 /** The job summary: one table row per file, then the totals. */
 export async function writeSummary(outcome: RunOutcome, dryRun: boolean): Promise<void> {
+  // Cells are raw HTML: names and messages from outside are escaped.
   const rows = outcome.results.map((r) => [
-    shown(r.path),
+    htmlText(shown(r.path)),
     size(r.size),
-    `${ICONS[r.status]}${r.status === 'signed' ? '' : `: ${r.detail}`}`,
+    `${ICONS[r.status]}${r.status === 'signed' ? '' : `: ${htmlText(r.detail)}`}`,
     `${(r.durationMs / 1000).toFixed(2)} s`,
     r.timestamp?.toISOString() ?? '',
   ]);
@@ -46,7 +48,7 @@ export async function writeSummary(outcome: RunOutcome, dryRun: boolean): Promis
     .addRaw(
       totals(outcome.results, dryRun) +
         (outcome.certificate
-          ? ` — signer: ${outcome.certificate.subject} (${outcome.signer}), thumbprint ${outcome.certificate.thumbprint}`
+          ? ` — signer: ${htmlText(outcome.certificate.subject)} (${htmlText(outcome.signer ?? '')}), thumbprint ${outcome.certificate.thumbprint}`
           : ''),
       true,
     )

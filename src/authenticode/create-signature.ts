@@ -27,8 +27,22 @@ function opusInfo({ description, descriptionUrl }: SignatureText): asn1js.Sequen
   const value: asn1js.AsnType[] = [];
   if (description)
     value.push(explicit(0, implicitPrimitive(0, Buffer.from(description, 'utf16le').swap16())));
-  if (descriptionUrl) value.push(explicit(1, implicitPrimitive(0, Buffer.from(descriptionUrl, 'ascii'))));
+  if (descriptionUrl)
+    value.push(explicit(1, implicitPrimitive(0, Buffer.from(ia5Url(descriptionUrl), 'ascii'))));
   return new asn1js.Sequence({ value });
+}
+
+/**
+ * SpcLink's url is an IA5String (ASCII): a URL with other characters is written the way browsers send
+ * it (UTF-8 percent-encoded, international host names in punycode), never cut to bytes.
+ */
+function ia5Url(url: string): string {
+  if (/^[\x20-\x7e]*$/.test(url)) return url;
+  try {
+    return new URL(url).href;
+  } catch {
+    throw new UserError(`description-url: "${url}" is not a URL that can be written in ASCII`);
+  }
 }
 
 /** An attribute encoded once: it is sorted, signed and written by its DER. */

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { Inputs } from '../config/inputs.js';
 import { buildSignConfig } from '../config/sign-config.js';
 import { UserError, messageOf } from '../errors.js';
+import { logLines } from '../io/log-escape.js';
 import { helpText, parseOptions, SIGN_SPECS, VERIFY_OPTIONS } from './options.js';
 import { runSign } from './sign-command.js';
 import { runVerify } from './verify-command.js';
@@ -24,14 +25,20 @@ function parse(args: string[], options: ReturnType<typeof parseOptions>) {
 /** Runs one CLI invocation; returns the exit status. */
 export async function main(
   argv: string[],
-  io: Console,
+  terminal: Console,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
-    io.out(helpText());
+    terminal.out(helpText());
     return command ? 0 : USAGE;
   }
+  // File names and messages from outside: in a GitHub Actions step this output is the job's log, where a
+  // line could otherwise act as a workflow command; in a terminal, control characters could drive it.
+  const io: Console = {
+    out: (text) => terminal.out(logLines(text)),
+    err: (text) => terminal.err(logLines(text)),
+  };
   try {
     if (command === 'sign') {
       const { values, positionals } = parse(rest, parseOptions(SIGN_SPECS));
@@ -46,7 +53,11 @@ export async function main(
     }
     throw new UserError(`unknown command "${command}" (use sign or verify; see vaultsign --help)`);
   } catch (error) {
-    io.err(`error: ${messageOf(error)}`);
+    io.err(
+      error instanceof UserError
+        ? `error: ${error.message}`
+        : `error: unexpected error: ${messageOf(error)}; please report it`,
+    );
     return error instanceof UserError ? USAGE : 1;
   }
 }

@@ -22,7 +22,9 @@ export function wholeNumber(
   if (value === undefined || value.trim() === '') return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max)
-    throw new UserError(`${name}: "${value}" is not a whole number from ${min} to ${max}`);
+    throw new UserError(
+      `${name}: "${value}" is not a whole number from ${min} to ${max}; give one in that range`,
+    );
   return n;
 }
 
@@ -30,12 +32,14 @@ export function fileQuery(inputs: Inputs, positionals: readonly string[] = []): 
   const depth = wholeNumber(inputs['files-folder-depth'], 'files-folder-depth', 0, 1000);
   const recurse = inputs['files-folder-recurse'] ?? false;
   if (depth !== undefined && !recurse)
-    throw new UserError('files-folder-depth needs files-folder-recurse: true');
+    throw new UserError(
+      'files-folder-depth limits recursion, which is off: set files-folder-recurse: true, or remove files-folder-depth',
+    );
   const folder = inputs['files-folder'] || undefined;
   const folderFilter = listOf(inputs['files-folder-filter']);
   if (!folder && (folderFilter.length > 0 || recurse)) {
     throw new UserError(
-      'files-folder-filter and files-folder-recurse apply to files-folder, which is not set',
+      'files-folder-filter and files-folder-recurse apply to files-folder, which is not set: set files-folder, or remove them',
     );
   }
   const query = {

@@ -128,7 +128,7 @@ export const INPUTS = {
     kind: 'string',
     value: 'PEM',
     description:
-      'intermediate certificates to embed (a PEM file, or PEM text); default: found through the certificate AIA',
+      "intermediate certificates to add to the chain, with any key (a PEM file, or PEM text); default: the local key file's chain, or found through the Key Vault certificate's AIA",
   },
   concurrency: { kind: 'string', value: 'N', default: '8', description: 'files signed at once' },
   timeout: {
@@ -165,10 +165,30 @@ export const OUTPUTS = {
   'certificate-subject': 'subject of the signing certificate',
 } as const;
 
+/** One value split at newlines, and at commas outside braces (a glob's `*.{dll,exe}` stays whole). */
+function splitList(value: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (c === '{') depth++;
+    else if (c === '}') depth = Math.max(0, depth - 1);
+    else if (c === '\n' || (c === ',' && depth === 0)) {
+      parts.push(value.slice(start, i));
+      start = i + 1;
+      // An unclosed brace ends with its line.
+      if (c === '\n') depth = 0;
+    }
+  }
+  parts.push(value.slice(start));
+  return parts;
+}
+
 /** Splits list inputs given as repeated values, commas or newlines. */
 export function listOf(values: readonly string[] | undefined): string[] {
   return (values ?? [])
-    .flatMap((v) => v.split(/[,\n]/))
+    .flatMap(splitList)
     .map((v) => v.trim())
     .filter(Boolean);
 }

@@ -37,13 +37,15 @@ function localKey(inputs: Inputs): LocalKeyOptions | undefined {
   const privateKeyFile = inputs['private-key-file'];
   const pfxFile = inputs['pfx-file'];
   if (pfxFile && (certificateFile || privateKeyFile)) {
-    throw new UserError('give either pfx-file, or certificate-file with private-key-file, not both');
+    throw new UserError(
+      'pfx-file and certificate-file / private-key-file both name a local key: give either pfx-file, or certificate-file with private-key-file, not both',
+    );
   }
   if (pfxFile) return { pfxFile, pfxPassword: inputs['pfx-password'] ?? '' };
   if (certificateFile && privateKeyFile) return { certificateFile, privateKeyFile };
   if (certificateFile || privateKeyFile) {
     throw new UserError(
-      `${certificateFile ? 'private-key-file' : 'certificate-file'} is missing: a PEM key needs its PEM certificate chain`,
+      `${certificateFile ? 'private-key-file' : 'certificate-file'} is missing: a local PEM key needs both certificate-file (the chain) and private-key-file; give it, or use pfx-file`,
     );
   }
   return undefined;
@@ -58,7 +60,8 @@ function vaultUrl(value: string): string {
       `azure-key-vault-url: "${value}" is not a URL (expected https://NAME.vault.azure.net)`,
     );
   }
-  if (url.protocol !== 'https:') throw new UserError(`azure-key-vault-url: "${value}" must use https`);
+  if (url.protocol !== 'https:')
+    throw new UserError(`azure-key-vault-url: "${value}" must use https (https://NAME.vault.azure.net)`);
   return url.origin;
 }
 
@@ -99,7 +102,7 @@ export function keySource(inputs: Inputs): KeySource {
   }
   if (url || certificate) {
     throw new UserError(
-      `${url ? 'azure-key-vault-certificate' : 'azure-key-vault-url'} is missing: Key Vault signing needs both`,
+      `${url ? 'azure-key-vault-certificate' : 'azure-key-vault-url'} is missing: Key Vault signing needs both azure-key-vault-url and azure-key-vault-certificate`,
     );
   }
   throw new UserError(

@@ -14,7 +14,7 @@ export interface SignConfig {
   /** Seconds for the whole run; undefined: no limit. */
   readonly timeoutSeconds?: number;
   readonly dryRun: boolean;
-  /** PEM file or PEM text of certificates to embed with the leaf (Key Vault). */
+  /** PEM file or PEM text of certificates to embed with the leaf (every key store). */
   readonly additionalCertificates?: string;
   /** Things the user should hear about before signing starts. */
   readonly warnings: string[];
@@ -28,7 +28,7 @@ function httpUrl(value: string, name: string): string {
     throw new UserError(`${name}: "${value}" is not a URL (expected http://… or https://…)`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UserError(`${name}: "${value}" is not an http or https URL`);
+    throw new UserError(`${name}: "${value}" is not an http or https URL (expected http://… or https://…)`);
   }
   return value;
 }
@@ -44,7 +44,8 @@ function timestamp(inputs: Inputs, warnings: string[]): SignSettings['timestamp'
   const given = listOf(inputs['timestamp-rfc3161']);
   const urls = given.length ? given : listOf([INPUTS['timestamp-rfc3161'].default]);
   if (urls.some((u) => u.toLowerCase() === 'none')) {
-    if (urls.length > 1) throw new UserError('timestamp-rfc3161: "none" cannot be combined with URLs');
+    if (urls.length > 1)
+      throw new UserError('timestamp-rfc3161: "none" cannot be combined with URLs: give URLs, or none alone');
     warnings.push(
       'timestamping is off (timestamp-rfc3161: none): the signatures will stop being valid when the signing certificate expires',
     );

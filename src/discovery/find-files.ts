@@ -1,8 +1,9 @@
-import { lstat, readFile, realpath } from 'node:fs/promises';
+import { lstat, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import * as glob from '@actions/glob';
 import type { FileQuery } from '../config/file-query.js';
 import { UserError } from '../errors.js';
+import { expandBraces } from './braces.js';
 
 export interface Discovery {
   /** Absolute paths, deduplicated and sorted. */
@@ -22,7 +23,7 @@ function globRoot(pattern: string): string {
 
 async function expand(patterns: readonly string[]): Promise<string[]> {
   if (patterns.length === 0) return [];
-  const globber = await glob.create(patterns.join('\n'), {
+  const globber = await glob.create(patterns.flatMap(expandBraces).join('\n'), {
     followSymbolicLinks: false,
     implicitDescendants: false,
     matchDirectories: false,
@@ -30,15 +31,24 @@ async function expand(patterns: readonly string[]): Promise<string[]> {
   return globber.glob();
 }
 
-/** A symlink counts only when it points inside the folder that was searched. */
-async function staysInside(file: string, root: string): Promise<boolean> {
+function isWithin(path: string, base: string): boolean {
+  return path === base || path.startsWith(base.endsWith(sep) ? base : base + sep);
+}
+
+/**
+ * Why a match found by a search is left out, if it is: a symlink counts only when it points to a file
+ * inside the folder that was searched (a linked folder's files are found through their real path).
+ */
+async function leftOut(file: string, root: string): Promise<string | undefined> {
   const info = await lstat(file).catch(() => undefined);
-  if (!info?.isSymbolicLink()) return true;
+  if (!info?.isSymbolicLink()) return undefined;
   const [target, base] = await Promise.all([
     realpath(file).catch(() => ''),
     realpath(root).catch(() => root),
   ]);
-  return target !== '' && (target === base || target.startsWith(base.endsWith(sep) ? base : base + sep));
+  if (target === '' || !isWithin(target, base)) return `a symbolic link that leads outside ${root}`;
+  if ((await stat(target).catch(() => undefined))?.isDirectory()) return 'a symbolic link to a folder';
+  return undefined;
 }
 
 /**
@@ -56,6 +66,40 @@ async function folderFiles(folder: string, filter: readonly string[], recurse: b
   return [...byExtension, ...(await expand(globs.map((g) => join(under, g))))];
 }
 
+/** The path itself and, for an existing file, where its symlinks lead. */
+async function realPaths(path: string): Promise<string[]> {
+  const real = await realpath(path).catch(() => undefined);
+  return real && real !== path ? [path, real] : [path];
+}
+
+/**
+ * Catalog entries must stay in the workspace (GITHUB_WORKSPACE, else the current folder): a catalog is
+ * often generated, and "..", absolute paths or symlinks in it could reach files nobody meant to sign.
+ * A file named in files as well is the user's explicit choice and is kept.
+ */
+async function checkCatalogEntries(
+  catalog: string,
+  entries: readonly string[],
+  explicit: ReadonlySet<string>,
+  workspace: string,
+): Promise<void> {
+  const base = await realpath(workspace).catch(() => resolve(workspace));
+  const outside: string[] = [];
+  for (const entry of entries) {
+    if (explicit.has(entry)) continue;
+    const paths = await realPaths(entry);
+    if (!paths.every((path) => isWithin(path, resolve(workspace)) || isWithin(path, base)))
+      outside.push(entry);
+  }
+  if (outside.length > 0) {
+    const shown =
+      outside.slice(0, 3).join(', ') + (outside.length > 3 ? ` and ${outside.length - 3} more` : '');
+    throw new UserError(
+      `files-catalog ${catalog}: ${shown} lie${outside.length === 1 ? 's' : ''} outside the workspace ${workspace} (through "..", an absolute path or a symbolic link); list such files in files to sign them, or fix the catalog`,
+    );
+  }
+}
+
 async function catalogEntries(catalog: string): Promise<string[]> {
   const text = await readFile(catalog, 'utf8').catch((error: NodeJS.ErrnoException) => {
     throw new UserError(`files-catalog ${catalog}: cannot read it (${error.code ?? error.message})`);
@@ -68,14 +112,18 @@ async function catalogEntries(catalog: string): Promise<string[]> {
 }
 
 /** Turns the user's file query into the list of files to sign. */
-export async function findFiles(query: FileQuery): Promise<Discovery> {
+export async function findFiles(
+  query: FileQuery,
+  workspace: string = process.env.GITHUB_WORKSPACE || process.cwd(),
+): Promise<Discovery> {
   const found: string[] = [];
   const notes: string[] = [];
   const empty: string[] = [];
   const keep = async (files: string[], root: string) => {
     for (const file of files) {
-      if (await staysInside(file, root)) found.push(resolve(file));
-      else notes.push(`${file}: skipped, a symbolic link that leads outside ${root}`);
+      const why = await leftOut(file, root);
+      if (why) notes.push(`${file}: skipped, ${why}`);
+      else found.push(resolve(file));
     }
   };
 
@@ -89,6 +137,7 @@ export async function findFiles(query: FileQuery): Promise<Discovery> {
     if (matches.length === 0) empty.push(`files "${entry}"`);
     await keep(matches, globRoot(entry));
   }
+  const explicit = new Set(found);
 
   if (query.folder) {
     const folder = resolve(query.folder);
@@ -109,6 +158,7 @@ export async function findFiles(query: FileQuery): Promise<Discovery> {
   if (query.catalog) {
     const entries = await catalogEntries(query.catalog);
     if (entries.length === 0) empty.push(`files-catalog "${query.catalog}"`);
+    await checkCatalogEntries(query.catalog, entries, explicit, workspace);
     found.push(...entries);
   }
 

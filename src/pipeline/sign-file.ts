@@ -38,7 +38,7 @@ function existingSignature(der: Buffer): AuthenticodeSignature {
     return AuthenticodeSignature.fromDer(der);
   } catch (error) {
     throw new UserError(
-      `its existing signature cannot be read (${messageOf(error)}); sign without --append-signature to replace it`,
+      `its existing signature cannot be read (${messageOf(error)}); sign without append-signature to replace it`,
     );
   }
 }
@@ -60,7 +60,7 @@ export async function signFile(
   try {
     const { file } = opened;
     if (file.signature && settings.existing === 'skip') {
-      return { status: 'skipped', detail: 'already signed (--skip-signed)', size: opened.size };
+      return { status: 'skipped', detail: 'already signed (skip-signed)', size: opened.size };
     }
     const primary =
       file.signature && settings.existing === 'append' ? existingSignature(file.signature) : undefined;

@@ -30,6 +30,16 @@ export function stopReason(signal: AbortSignal): string {
   return signal.reason instanceof UserError ? signal.reason.message : 'the run was stopped';
 }
 
+/**
+ * Why a file failed, as a sentence for the user: our own errors say it already; an OS error names the
+ * operation; anything else (a library's "Object's schema was not verified…") is a bug to report.
+ */
+function failure(error: unknown): string {
+  if (error instanceof UserError) return error.message;
+  if (typeof (error as NodeJS.ErrnoException)?.code === 'string') return messageOf(error);
+  return `unexpected error while signing it: ${messageOf(error)}; please report it (the message and the file's kind)`;
+}
+
 /** Signs every file, at most `concurrency` at once; one file's failure never stops the others. */
 export async function signFiles(
   paths: readonly string[],
@@ -53,7 +63,7 @@ export async function signFiles(
         const outcome = await signFile(path, signer, settings, { signal, dryRun });
         result = { path, ...outcome, durationMs: performance.now() - started };
       } catch (error) {
-        const detail = signal?.aborted ? stopped('while it was being signed') : messageOf(error);
+        const detail = signal?.aborted ? stopped('while it was being signed') : failure(error);
         result = { path, status: 'failed', detail, durationMs: performance.now() - started };
       }
     }

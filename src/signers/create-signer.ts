@@ -3,6 +3,7 @@ import type { SignConfig } from '../config/sign-config.js';
 import type { CredentialEnvironment } from '../credentials/azure-credential.js';
 import { checkSigningCertificate } from './certificate-checks.js';
 import { fetchIssuers, readAdditionalCertificates } from './issuer-chain.js';
+import { missingLeafIssuer } from './leaf-issuer.js';
 import { loadLocalSigner } from './local-signer.js';
 import type { Signer } from './signer.js';
 
@@ -14,12 +15,25 @@ export interface ReadySigner {
   readonly description: string;
 }
 
+/** `signer` with additional-certificates added to its chain (those it does not hold already). */
+function withCertificates(signer: Signer, extra: readonly Buffer[]): Signer {
+  const added = extra.filter((der) => !signer.certificates.some((held) => held.equals(der)));
+  return { ...signer, certificates: [...signer.certificates, ...added] };
+}
+
 /** The signer the configuration names, checked and ready before any file is touched. */
 export async function createSigner(config: SignConfig, context: CredentialEnvironment): Promise<ReadySigner> {
   const warnings: string[] = [];
+  // Read first, for every key store: a path that does not exist is an error, never silently ignored.
+  const additional = config.additionalCertificates
+    ? await readAdditionalCertificates(config.additionalCertificates)
+    : undefined;
   if (config.key.kind === 'local') {
-    const signer = await loadLocalSigner(config.key.local);
+    const loaded = await loadLocalSigner(config.key.local);
+    const signer = additional ? withCertificates(loaded, additional) : loaded;
     const certificate = checkSigningCertificate(signer.certificates[0], 'the local signing certificate');
+    const missing = missingLeafIssuer(signer.certificates);
+    if (missing) warnings.push(missing);
     return { signer, certificate, warnings, description: 'local key' };
   }
   const { vault } = config.key;
@@ -31,7 +45,11 @@ export async function createSigner(config: SignConfig, context: CredentialEnviro
   const { credential, mode } = createCredential(vault.credential, context);
   const signer = await loadKeyVaultSigner(vault, credential, {
     chain: async (leaf) => {
-      if (config.additionalCertificates) return readAdditionalCertificates(config.additionalCertificates);
+      if (additional) {
+        const missing = missingLeafIssuer([leaf, ...additional]);
+        if (missing) warnings.push(missing);
+        return additional;
+      }
       const { issuers, problem } = await fetchIssuers(leaf);
       if (problem) {
         warnings.push(

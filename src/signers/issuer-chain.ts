@@ -11,13 +11,17 @@ export async function readAdditionalCertificates(value: string): Promise<Buffer[
   const text = value.includes('-----BEGIN')
     ? value
     : await readFile(value, 'utf8').catch((error: NodeJS.ErrnoException) => {
+        const why =
+          error.code === 'ENOENT' ? 'no such file' : `cannot read it (${error.code ?? error.message})`;
         throw new UserError(
-          `additional-certificates ${value}: cannot read it (${error.code ?? error.message})`,
+          `additional-certificates ${value}: ${why}; give the path of a PEM file or the PEM text itself`,
         );
       });
   const certificates = pemBlocks(text, 'CERTIFICATE');
   if (certificates.length === 0)
-    throw new UserError('additional-certificates: no PEM CERTIFICATE block in it');
+    throw new UserError(
+      `additional-certificates${value.includes('-----BEGIN') ? '' : ` ${value}`}: no PEM CERTIFICATE block in it; give the intermediate certificates as PEM`,
+    );
   return certificates;
 }
 
