@@ -14,9 +14,12 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# The Key Vault client only talks to hosts under vault.azure.net: the emulator's name points at loopback.
-if ! grep -q 'vaultsign-test.vault.azure.net' /etc/hosts; then
-  sudo=""
-  [[ $(id -u) -eq 0 ]] || sudo="sudo"
-  echo '127.0.0.1 vaultsign-test.vault.azure.net' | $sudo tee -a /etc/hosts >/dev/null
-fi
+# The Key Vault and Artifact Signing clients only talk to hosts under vault.azure.net and
+# codesigning.azure.net: the emulators' names point at loopback (wus2 is the wrong-region host).
+for host in vaultsign-test.vault.azure.net eus.codesigning.azure.net wus2.codesigning.azure.net; do
+  if ! grep -q "[[:space:]]$host\$" /etc/hosts; then
+    sudo=""
+    [[ $(id -u) -eq 0 ]] || sudo="sudo"
+    echo "127.0.0.1 $host" | $sudo tee -a /etc/hosts >/dev/null
+  fi
+done
