@@ -14,6 +14,15 @@ import {
 import type { EntraId } from './entra-id.js';
 import { json, startHttps } from './https-server.js';
 import { verifyJwt } from './jwt.js';
+import {
+  API_VERSIONS,
+  errorDetail,
+  operationStatus,
+  route,
+  signRequest,
+  type OperationState,
+  type ResponseShape,
+} from './artifact-signing-protocol.js';
 import { pkcs1SignDigest, pssSignDigest, type DigestHash } from './rsa-digest-sign.js';
 
 export const ARTIFACT_SIGNING_AUDIENCE = 'https://codesigning.azure.net';
@@ -24,19 +33,7 @@ const SIGNER_ROLES = [
   'Trusted Signing Certificate Profile Signer',
   'Code Signing Certificate Profile Signer',
 ];
-const API_VERSIONS = ['2022-06-15-preview', '2023-06-15-preview'];
-const ALGORITHMS: Record<string, { hash: DigestHash; pss: boolean }> = {
-  RS256: { hash: 'sha256', pss: false },
-  RS384: { hash: 'sha384', pss: false },
-  RS512: { hash: 'sha512', pss: false },
-  PS256: { hash: 'sha256', pss: true },
-  PS384: { hash: 'sha384', pss: true },
-  PS512: { hash: 'sha512', pss: true },
-};
-const DIGEST_LENGTH: Record<DigestHash, number> = { sha256: 32, sha384: 48, sha512: 64 };
-
 export type CertificateRole = 'leaf' | 'intermediate' | 'root';
-export type ResponseShape = 'flat' | 'wrapped';
 
 export interface RoleAssignment {
   /** The token's oid. */
@@ -114,10 +111,6 @@ interface Operation {
   result?: { signature: Buffer; leaf: Leaf };
 }
 
-const errorDetail = (code: string, message: string, target: string | null = null) => ({
-  errorDetail: { code, message, target },
-});
-
 /** Azure Artifact Signing's data plane for one region (research note: trusted-signing.md). */
 export async function startArtifactSigning(
   pki: TestPki,
@@ -163,17 +156,15 @@ export async function startArtifactSigning(
     stats.forbidden++;
     send(response, 403, {});
   };
-  const status = (op: Operation, state: string) => {
-    const flat = {
-      operationId: op.id,
-      status: state,
-      signature: op.result && state === 'Succeeded' ? op.result.signature.toString('base64') : null,
-      signingCertificate: op.result && state === 'Succeeded' ? doublyEncoded(bag(op.result.leaf)) : null,
-    };
-    if (op.shape === 'flat') return flat;
-    const error = state === 'Failed' ? errorDetail('SigningFailed', 'The signing operation failed.') : null;
-    return { id: op.id, status: state, result: flat, errorResponse: error };
-  };
+  const status = (op: Operation, state: OperationState) =>
+    operationStatus(
+      op.shape,
+      op.id,
+      state,
+      op.result && state === 'Succeeded'
+        ? { signature: op.result.signature, signingCertificate: doublyEncoded(bag(op.result.leaf)) }
+        : undefined,
+    );
   const sign = async (hash: DigestHash, pss: boolean, digest: Buffer) => {
     const leaf = await (leaves[Math.floor(signatures++ / (options.rotateEvery ?? Infinity))] ??= issueLeaf(
       ca,
@@ -212,25 +203,9 @@ export async function startArtifactSigning(
       if (request.headers.host !== `${region}.codesigning.azure.net:${port}`) return forbidden(response);
 
       const url = new URL(request.url ?? '/', `https://${request.headers.host}`);
-      const apiVersion = url.searchParams.get('api-version') ?? '';
-      const route =
-        /^\/codesigningaccounts\/([^/]+)\/certificateprofiles\/([^/:]+)(?:(\/sign|:sign)|\/sign\/([^/]+))$/.exec(
-          url.pathname,
-        );
-      const post = request.method === 'POST' && route?.[3];
-      const get = request.method === 'GET' && route?.[4];
-      // `/sign` is seen in production with 2022-06-15-preview only; `:sign` is in both specs.
-      if (!API_VERSIONS.includes(apiVersion) || (post === '/sign' && apiVersion !== API_VERSIONS[0])) {
-        return json(response, 400, {
-          error: {
-            code: 'UnsupportedApiVersion',
-            message: `The HTTP resource that matches the request URI '${url.href}' does not support the API version '${apiVersion}'.`,
-          },
-        });
-      }
-      if (!route || (!post && !get))
-        return json(response, 404, errorDetail('NotFound', 'Resource not found.'));
-      const [account, profile] = [decodeURIComponent(route[1]), decodeURIComponent(route[2])];
+      const r = route(request.method, url);
+      if ('status' in r) return json(response, r.status, r.body);
+      const { account, profile, action } = r;
       if (!options.accounts[account]?.includes(profile)) {
         const what = options.accounts[account]
           ? `Certificate profile '${profile}' was not found in code signing account '${account}'.`
@@ -246,7 +221,7 @@ export async function startArtifactSigning(
       );
       if (!maySign) return forbidden(response);
 
-      if (get === 'rootcert') {
+      if (action === 'rootcert') {
         return send(
           response,
           200,
@@ -257,15 +232,15 @@ export async function startArtifactSigning(
           root.der,
         );
       }
-      if (get === 'certchain') {
+      if (action === 'certchain') {
         stats.certchainCalls++;
         const leaf = await leaves[leaves.length - 1];
         return send(response, 200, { 'Content-Type': 'application/pkcs7-mime' }, bag(leaf));
       }
-      if (get) {
-        const op = operations.get(get);
+      if (action !== 'sign') {
+        const op = operations.get(action);
         if (!op || op.scope !== scope)
-          return json(response, 404, errorDetail('NotFound', `Operation '${get}' was not found.`));
+          return json(response, 404, errorDetail('NotFound', `Operation '${action}' was not found.`));
         stats.polls++;
         op.polls++;
         const done =
@@ -298,53 +273,21 @@ export async function startArtifactSigning(
           errorDetail('ServiceUnavailable', 'The service is temporarily unavailable.'),
         );
       }
-      let request_: { signatureAlgorithm?: unknown; digest?: unknown };
-      try {
-        request_ = JSON.parse(body.toString('utf8'));
-      } catch {
-        return json(response, 400, errorDetail('BadRequest', 'The request body is not valid JSON.'));
-      }
-      const algorithm = ALGORITHMS[String(request_.signatureAlgorithm)];
-      if (!algorithm) {
-        return json(
-          response,
-          400,
-          errorDetail(
-            'BadRequest',
-            `Signature algorithm '${request_.signatureAlgorithm}' is not supported by this certificate profile (RSA key).`,
-            'signatureAlgorithm',
-          ),
-        );
-      }
-      const digest = Buffer.from(String(request_.digest ?? ''), 'base64');
-      if (
-        typeof request_.digest !== 'string' ||
-        digest.toString('base64') !== request_.digest ||
-        digest.length !== DIGEST_LENGTH[algorithm.hash]
-      ) {
-        return json(
-          response,
-          400,
-          errorDetail(
-            'BadRequest',
-            `Digest length ${digest.length} is invalid for signature algorithm ${request_.signatureAlgorithm}: expected a base64 ${DIGEST_LENGTH[algorithm.hash]}-byte digest.`,
-            'digest',
-          ),
-        );
-      }
+      const signing = signRequest(body);
+      if ('status' in signing) return json(response, signing.status, signing.body);
       const n = ++stats.accepted;
       const stalls = options.stallFirst ?? 0;
       const op: Operation = {
         id: randomUUID(),
         scope,
-        shape: options.responseShape ?? (apiVersion === API_VERSIONS[0] ? 'flat' : 'wrapped'),
+        shape: options.responseShape ?? (r.apiVersion === API_VERSIONS[0] ? 'flat' : 'wrapped'),
         outcome: n <= stalls ? 'stall' : n <= stalls + (options.failFirst ?? 0) ? 'fail' : 'succeed',
         createdAt: Date.now(),
         polls: 0,
       };
-      if (op.outcome === 'succeed') op.result = await sign(algorithm.hash, algorithm.pss, digest);
+      if (op.outcome === 'succeed') op.result = await sign(signing.hash, signing.pss, signing.digest);
       operations.set(op.id, op);
-      const location = `https://${request.headers.host}/codesigningaccounts/${route[1]}/certificateprofiles/${route[2]}/sign/${op.id}?api-version=${apiVersion}`;
+      const location = `https://${request.headers.host}${r.profilePath}/sign/${op.id}?api-version=${r.apiVersion}`;
       return json(response, 202, status(op, 'InProgress'), {
         'Operation-Location': location,
         'Retry-After': retryAfter,
