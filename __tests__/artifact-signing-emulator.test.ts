@@ -71,7 +71,10 @@ async function service(overrides: Partial<ArtifactSigningOptions> = {}): Promise
   return started;
 }
 
-/** An access token as Entra ID issues for scope https://codesigning.azure.net/.default. */
+/**
+ * An access token as Entra ID issues for scope https://codesigning.azure.net/.default, signed with the Entra
+ * emulator's key (its token endpoint grants only the Key Vault scope today).
+ */
 function token(oid = SIGNER.objectId, claims: Record<string, unknown> = {}, issuer = entra.jwt): string {
   const now = Math.floor(Date.now() / 1000);
   return issuer.issue({
@@ -377,6 +380,11 @@ describe('Artifact Signing emulator: who may sign, and where', () => {
     ['an expired token', () => token(SIGNER.objectId, { exp: Math.floor(Date.now() / 1000) - 60 }), true],
     ['a Key Vault token', () => token(SIGNER.objectId, { aud: 'https://vault.azure.net' }), true],
     ['a token of another tenant', () => token(SIGNER.objectId, { tid: 'other-tenant' }), true],
+    [
+      'a token not valid yet',
+      () => token(SIGNER.objectId, { nbf: Math.floor(Date.now() / 1000) + 600 }),
+      true,
+    ],
   ])('refuses %s with 401 and a challenge', async (_name, bearer, invalid) => {
     const answer = await call(svc.endpoint + SIGN_2022, { bearer: bearer(), body });
     expect(answer.status).toBe(401);

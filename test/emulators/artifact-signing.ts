@@ -191,6 +191,7 @@ export async function startArtifactSigning(
         !claims ||
         claims.aud !== ARTIFACT_SIGNING_AUDIENCE ||
         claims.tid !== options.tenantId ||
+        (typeof claims.nbf === 'number' && claims.nbf * 1000 > Date.now()) ||
         claims.iss !== `${options.entra.authorityHost}/${options.tenantId}/v2.0`
       ) {
         stats.unauthorized++;
