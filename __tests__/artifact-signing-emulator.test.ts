@@ -99,7 +99,7 @@ interface Answer {
 /** A plain HTTPS request trusting the test CA (the jest process has no NODE_EXTRA_CA_CERTS). */
 function call(
   url: string,
-  init: { method?: string; bearer?: string | null; body?: unknown } = {},
+  init: { method?: string; bearer?: string | null; body?: unknown; headers?: Record<string, string> } = {},
 ): Promise<Answer> {
   const payload = init.body === undefined ? undefined : Buffer.from(JSON.stringify(init.body));
   const bearer = init.bearer === undefined ? token() : init.bearer;
@@ -112,6 +112,7 @@ function call(
         headers: {
           ...(bearer ? { Authorization: `Bearer ${bearer}` } : {}),
           ...(payload ? { 'Content-Type': 'application/json' } : {}),
+          ...init.headers,
         },
       },
       (res) => {
@@ -527,10 +528,15 @@ describe('Artifact Signing emulator: faults', () => {
     });
     const body = { signatureAlgorithm: 'RS256', digest: sha('sha256').toString('base64') };
     const answers = [];
-    for (let i = 0; i < 4; i++) answers.push(await call(svc.endpoint + SIGN_2022, { body }));
+    for (let i = 0; i < 4; i++) {
+      answers.push(
+        await call(svc.endpoint + SIGN_2022, { body, headers: { 'x-correlation-id': `try-${i}` } }),
+      );
+    }
     expect(answers.map((a) => a.status)).toEqual([429, 429, 503, 202]);
     expect(answers[0].headers['retry-after']).toBe('3');
     expect(svc.stats).toMatchObject({ signCalls: 4, throttled: 2, unavailable: 1, accepted: 1 });
+    expect(svc.correlationIds).toEqual(['try-0', 'try-1', 'try-2', 'try-3']);
     expect(svc.signedDigests.size).toBe(1);
   });
 

@@ -61,8 +61,9 @@ export interface ArtifactSigningOptions {
   /** Polls answered InProgress before an operation succeeds (default 1), for at least this long (ms). */
   readonly pollsInProgress?: number;
   readonly inProgressMs?: number;
-  /** Retry-After (seconds) on 202 and InProgress answers (the service says 1), and on 429s. */
+  /** Retry-After (seconds) on 202 and InProgress answers (default 1, as the service says). */
   readonly retryAfterSeconds?: number;
+  /** Retry-After (seconds) on 429s (default 1). */
   readonly throttleRetryAfterSeconds?: number;
   /** Delay before every answer (ms). */
   readonly latencyMs?: number;
