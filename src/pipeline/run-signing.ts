@@ -24,7 +24,10 @@ export interface RunOutcome {
   readonly signer?: string;
 }
 
-/** Setting up (sign-in, certificate checks) counts against the deadline too; no file is touched by then. */
+/**
+ * Setting up (sign-in, certificate checks) counts against the deadline too; no file is touched by
+ * then. The signal also cancels the set-up's requests; this answers at once with what happened.
+ */
 function beforeDeadline<T>(work: Promise<T>, signal: AbortSignal | undefined, seconds?: number): Promise<T> {
   if (!signal) return work;
   return new Promise<T>((resolve, reject) => {
@@ -57,7 +60,7 @@ export async function runSigning(config: SignConfig, context: RunContext): Promi
     return { files, results: [] };
   }
 
-  const ready = await beforeDeadline(createSigner(config, context), signal, config.timeoutSeconds);
+  const ready = await beforeDeadline(createSigner(config, context, signal), signal, config.timeoutSeconds);
   for (const warning of ready.warnings) reporter.warning(warning);
   const subject = ready.certificate.subject.replace(/\n/g, ', ');
   reporter.info(`signing ${files.length} file(s) with ${ready.description}: ${subject}`);

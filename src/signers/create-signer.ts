@@ -14,8 +14,15 @@ export interface ReadySigner {
   readonly description: string;
 }
 
-/** The signer the configuration names, checked and ready before any file is touched. */
-export async function createSigner(config: SignConfig, context: CredentialEnvironment): Promise<ReadySigner> {
+/**
+ * The signer the configuration names, checked and ready before any file is touched. `signal` (the
+ * run's deadline) cancels the set-up's network calls.
+ */
+export async function createSigner(
+  config: SignConfig,
+  context: CredentialEnvironment,
+  signal?: AbortSignal,
+): Promise<ReadySigner> {
   const warnings: string[] = [];
   if (config.key.kind === 'local') {
     const signer = await loadLocalSigner(config.key.local);
@@ -28,11 +35,12 @@ export async function createSigner(config: SignConfig, context: CredentialEnviro
     import('../credentials/azure-credential.js'),
     import('./key-vault-signer.js'),
   ]);
-  const { credential, mode } = createCredential(vault.credential, context);
+  const { credential, mode } = createCredential(vault.credential, context, signal);
   const signer = await loadKeyVaultSigner(vault, credential, {
+    signal,
     chain: async (leaf) => {
       if (config.additionalCertificates) return readAdditionalCertificates(config.additionalCertificates);
-      const { issuers, problem } = await fetchIssuers(leaf);
+      const { issuers, problem } = await fetchIssuers(leaf, { signal });
       if (problem) {
         warnings.push(
           `the signatures carry an incomplete certificate chain (${problem}); give additional-certificates with the intermediates`,
