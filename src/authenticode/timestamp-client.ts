@@ -162,7 +162,8 @@ export async function requestTimestamp(
       });
     } catch (error) {
       options.signal?.throwIfAborted();
-      failures.push(`${url}: ${reason(error)}`);
+      const why = reason(error);
+      failures.push(why.includes(url) ? why : `${url}: ${why}`);
     }
   }
   throw new UserError(`no timestamp service answered (${failures.join('; ')})`);

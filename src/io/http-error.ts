@@ -32,11 +32,17 @@ export class HttpError extends Error {
 }
 
 /**
- * Server text made safe to quote in one log line: control, format (bidi, zero-width) and line
- * separator characters become spaces, runs of space one, and the result is cut to `max` characters.
+ * Server text made safe to quote in one log line: terminal escape sequences go; control, format
+ * (bidi, zero-width) and line separator characters become spaces, runs of space one; the result is
+ * cut to `max` characters.
  */
 export function printable(text: string, max: number): string {
-  const clean = [...text.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\s]+/gu, ' ').trim()];
+  const clean = [
+    ...text
+      .replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, '')
+      .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\s]+/gu, ' ')
+      .trim(),
+  ];
   return clean.length > max ? `${clean.slice(0, max - 1).join('')}…` : clean.join('');
 }
 
