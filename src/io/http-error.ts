@@ -39,6 +39,7 @@ export class HttpError extends Error {
 export function printable(text: string, max: number): string {
   const clean = [
     ...text
+      // eslint-disable-next-line no-control-regex -- matching terminal escapes is the point
       .replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, '')
       .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\s]+/gu, ' ')
       .trim(),
