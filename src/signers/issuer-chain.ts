@@ -91,10 +91,11 @@ export async function fetchIssuers(
     } catch (error) {
       // The run's deadline is not a problem of the chain: it ends the set-up.
       options.signal?.throwIfAborted();
-      return {
-        issuers,
-        problem: printable(`fetching the issuer from ${url} failed: ${messageOf(error)}`, 400),
-      };
+      const why = messageOf(error);
+      const problem = why.includes(url)
+        ? `fetching the issuer failed: ${why}`
+        : `fetching the issuer from ${url} failed: ${why}`;
+      return { issuers, problem: printable(problem, 400) };
     }
   }
   return { issuers };
