@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { requestTimestamp, type TimestampRequestOptions } from '../src/authenticode/timestamp-client.js';
+import { boundedFetch } from '../src/io/bounded-fetch.js';
 import { osslVerify } from '../test/osslsigncode.js';
 import { runCliMeasured } from '../test/measure-cli.js';
 import { copyFixture, ensurePeFixtures, scratchDir, type PeFixture } from '../test/pe-fixtures.js';
@@ -63,6 +66,26 @@ describe('the RFC 3161 client bounds every reply', () => {
       expect(error.message).not.toMatch(UNPRINTABLE);
       expect(tsa.requests).toBe(1);
     });
+  });
+
+  it('refuses a reply whose declared length is over the cap without waiting for its body', async () => {
+    // Headers announce 2 MiB, then nothing comes: only the declared length can end this early.
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { 'Content-Length': String(2 << 20) });
+      response.write('x');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/big`;
+    try {
+      const started = Date.now();
+      await expect(
+        boundedFetch(url, {}, { maxBytes: 1 << 20, firstByteMs: 5000, totalMs: 5000, hint: 'a hint' }),
+      ).rejects.toThrow(`the reply from ${url} exceeds 1 MiB; a hint`);
+      expect(Date.now() - started).toBeLessThan(1000);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 
   it('gives up on a TSA that accepts and never answers after the first-byte limit, per attempt', async () => {
