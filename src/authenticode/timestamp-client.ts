@@ -121,7 +121,7 @@ async function requestOnce(
     imprint: createHash(options.hash).update(stamped).digest(),
     nonce,
   };
-  const { body } = await boundedFetch(
+  const body = await boundedFetch(
     url,
     {
       method: 'POST',

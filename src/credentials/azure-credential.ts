@@ -8,7 +8,8 @@ import {
 } from '@azure/identity';
 import type { CredentialSettings } from '../config/key-source.js';
 import { UserError } from '../errors.js';
-import { AZURE_REPLY_LIMITS, boundedHttpClient } from '../io/bounded-http-client.js';
+import type { HttpClient } from '@azure/core-rest-pipeline';
+import { boundedHttpClient } from '../io/bounded-http-client.js';
 
 /** What the credential needs from its surroundings: the Action supplies GitHub's, the CLI its own. */
 export interface CredentialEnvironment {
@@ -38,13 +39,13 @@ export const PERMISSIONS_HINT = `add to the job (or workflow):
  * discovery, which asks the public cloud, so discovery is off for it. MSAL does not pass a call's
  * AbortSignal on to its requests: the HTTP client ends them on the run's signal.
  */
-function entraOptions(env: NodeJS.ProcessEnv, signal?: AbortSignal) {
+function entraOptions(env: NodeJS.ProcessEnv, httpClient: HttpClient) {
   const authorityHost = env.AZURE_AUTHORITY_HOST;
   const known = !authorityHost || PUBLIC_AUTHORITIES.includes(new URL(authorityHost).hostname);
   return {
     authorityHost,
     disableInstanceDiscovery: !known,
-    httpClient: boundedHttpClient(AZURE_REPLY_LIMITS, signal),
+    httpClient,
   };
 }
 
@@ -76,7 +77,7 @@ function staticToken(token: string): TokenCredential {
 function githubOidc(
   settings: CredentialSettings,
   context: CredentialEnvironment,
-  signal?: AbortSignal,
+  httpClient: HttpClient,
 ): TokenCredential {
   const { tenantId, clientId } = required(settings, 'github-oidc');
   if (
@@ -98,7 +99,7 @@ function githubOidc(
       context.mask(idToken);
       return idToken;
     },
-    entraOptions(context.env, signal),
+    entraOptions(context.env, httpClient),
   );
 }
 
@@ -128,6 +129,7 @@ export function createCredential(
   if (settings.clientSecret) context.mask(settings.clientSecret);
   if (settings.accessToken) context.mask(settings.accessToken);
   const mode = chooseMode(settings, context.env);
+  const httpClient = boundedHttpClient({ signal });
   let inner: TokenCredential;
   switch (mode) {
     case 'access-token':
@@ -143,17 +145,17 @@ export function createCredential(
         tenantId,
         clientId,
         settings.clientSecret,
-        entraOptions(context.env, signal),
+        entraOptions(context.env, httpClient),
       );
       break;
     }
     case 'github-oidc':
-      inner = githubOidc(settings, context, signal);
+      inner = githubOidc(settings, context, httpClient);
       break;
     case 'managed-identity':
       inner = new ManagedIdentityCredential({
         ...(settings.clientId ? { clientId: settings.clientId } : {}),
-        httpClient: boundedHttpClient(AZURE_REPLY_LIMITS, signal),
+        httpClient,
       });
       break;
     case 'azure-cli':
@@ -162,7 +164,7 @@ export function createCredential(
         settings.mode === 'auto'
           ? new ChainedTokenCredential(
               new AzureCliCredential({ tenantId: settings.tenantId }),
-              new ManagedIdentityCredential({ httpClient: boundedHttpClient(AZURE_REPLY_LIMITS, signal) }),
+              new ManagedIdentityCredential({ httpClient }),
             )
           : new AzureCliCredential({ tenantId: settings.tenantId });
   }

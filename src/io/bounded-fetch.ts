@@ -94,7 +94,7 @@ export function requestClock(
 /**
  * fetch with every outside read bounded: the body is streamed and cut off at `maxBytes`, the request
  * ends after `firstByteMs` without an answer or `totalMs` in all, and on the caller's signal (whose
- * reason is then what is thrown). A reply that is not 2xx throws an HttpError quoting a short,
+ * reason is then what is thrown). Returns the body. A reply that is not 2xx throws an HttpError quoting a short,
  * cleaned prefix of its body.
  */
 export async function boundedFetch(
@@ -102,7 +102,7 @@ export async function boundedFetch(
   init: Omit<RequestInit, 'signal'>,
   limits: ReplyLimits,
   signal?: AbortSignal,
-): Promise<{ body: Buffer; headers: Headers }> {
+): Promise<Buffer> {
   const clock = requestClock(url, limits, signal);
   try {
     const response = await fetch(url, { ...init, signal: clock.signal });
@@ -122,7 +122,7 @@ export async function boundedFetch(
     }
     const { bytes, complete } = await readAtMost(response.body, limits.maxBytes);
     if (!complete) throw tooLarge(url, limits);
-    return { body: bytes, headers: response.headers };
+    return bytes;
   } catch (error) {
     signal?.throwIfAborted();
     if (clock.signal.aborted) throw clock.signal.reason;

@@ -27,9 +27,9 @@ const STREAM_EVERY_STATUS = new Set([Number.POSITIVE_INFINITY]);
  * reported as ETIMEDOUT, which the SDK's retry policy retries like a dropped connection.
  */
 export function boundedHttpClient(
-  limits: ReplyLimits = AZURE_REPLY_LIMITS,
-  signal?: AbortSignal,
+  options: { readonly signal?: AbortSignal; readonly limits?: ReplyLimits } = {},
 ): HttpClient {
+  const { signal, limits = AZURE_REPLY_LIMITS } = options;
   const inner = createDefaultHttpClient();
   return {
     async sendRequest(request): Promise<PipelineResponse> {

@@ -75,12 +75,7 @@ export async function fetchIssuers(
       };
     }
     try {
-      const { body } = await boundedFetch(
-        url,
-        {},
-        { ...AIA_REPLY_LIMITS, ...options.limits },
-        options.signal,
-      );
+      const body = await boundedFetch(url, {}, { ...AIA_REPLY_LIMITS, ...options.limits }, options.signal);
       const issuer = certificatesIn(body)
         .map((der) => new X509Certificate(der))
         .find((candidate) => current.checkIssued(candidate));
