@@ -7,11 +7,27 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { endless, HOSTILE_TEXT, stall, trickle } from './hostile-replies.js';
 
 const run = promisify(execFile);
 
-/** ok: a real openssl ts reply; the others are the faults a client must refuse. */
-export type TsaMode = 'ok' | 'bad-imprint' | 'rejection' | 'garbage' | 'no-nonce';
+/**
+ * ok: a real openssl ts reply; the others are the faults a client must refuse or cut short:
+ * forbidden (403 with control bytes in its body), stall (accepts, never answers), trickle (a real
+ * reply, one byte every 100 ms), endless (200 and a body without end), endless-error (the same
+ * with 500).
+ */
+export type TsaMode =
+  | 'ok'
+  | 'bad-imprint'
+  | 'rejection'
+  | 'garbage'
+  | 'no-nonce'
+  | 'forbidden'
+  | 'stall'
+  | 'trickle'
+  | 'endless'
+  | 'endless-error';
 
 export interface TsaServerOptions {
   readonly configFile: string;
@@ -100,6 +116,21 @@ export async function startTsaServer(options: TsaServerOptions): Promise<TsaServ
       if (requests === 1 && options.throttleFirstSeconds !== undefined) {
         response.writeHead(429, { 'Retry-After': String(options.throttleFirstSeconds) }).end('slow down');
         return;
+      }
+      switch (options.mode) {
+        case 'forbidden':
+          response.writeHead(403, { 'Content-Type': 'text/plain' }).end(`denied ${HOSTILE_TEXT} here`);
+          return;
+        case 'stall':
+          return await stall(response);
+        case 'trickle':
+          return await trickle(response, 200, await reply(query));
+        case 'endless':
+          await endless(response, 200, { 'Content-Type': 'application/timestamp-reply' });
+          return;
+        case 'endless-error':
+          await endless(response, 500, { 'Content-Type': 'text/plain' });
+          return;
       }
       const answer =
         options.mode === 'rejection'

@@ -2,6 +2,75 @@ export const id = 389;
 export const ids = [389];
 export const modules = {
 
+/***/ 2024:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   H: () => (/* binding */ boundedHttpClient)
+/* harmony export */ });
+/* unused harmony export AZURE_REPLY_LIMITS */
+/* harmony import */ var _azure_core_rest_pipeline__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1818);
+/* harmony import */ var _bounded_fetch_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(3244);
+
+
+/**
+ * Azure replies (tokens, certificates, signatures, their errors) are a few KB; a certificate bundle
+ * stays under 100 KB. A vault or sign-in service that has not answered in 30 s is better retried.
+ */
+const AZURE_REPLY_LIMITS = {
+    maxBytes: 1 << 20,
+    firstByteMs: 30_000,
+    totalMs: 60_000,
+    hint: 'is this an Azure endpoint?',
+};
+/** Every status streamed: the body is read here, under the cap, instead of whole by the SDK. */
+const STREAM_EVERY_STATUS = new Set([Number.POSITIVE_INFINITY]);
+/**
+ * The Azure SDK's HTTP client with the bounds of boundedFetch: the SDK reads any body whole and
+ * times only the first byte. A request also ends on `signal` (the run's deadline), for SDK parts
+ * that do not pass the caller's AbortSignal on (MSAL's token requests). A timed-out request is
+ * reported as ETIMEDOUT, which the SDK's retry policy retries like a dropped connection.
+ */
+function boundedHttpClient(options = {}) {
+    const { signal, limits = AZURE_REPLY_LIMITS } = options;
+    const inner = (0,_azure_core_rest_pipeline__WEBPACK_IMPORTED_MODULE_0__/* .createDefaultHttpClient */ .fl)();
+    return {
+        async sendRequest(request) {
+            const { abortSignal, streamResponseStatusCodes } = request;
+            const url = new URL(request.url);
+            const shown = `${url.origin}${url.pathname}`;
+            const outer = [abortSignal, signal].filter((s) => s !== undefined);
+            const clock = (0,_bounded_fetch_js__WEBPACK_IMPORTED_MODULE_1__/* .requestClock */ .is)(shown, limits, outer.length ? AbortSignal.any(outer) : undefined);
+            request.abortSignal = clock.signal;
+            request.streamResponseStatusCodes = STREAM_EVERY_STATUS;
+            try {
+                const response = await inner.sendRequest(request);
+                clock.answered();
+                // A response stream without an encoding set yields Buffers.
+                const body = response.readableStreamBody;
+                const { bytes, complete } = await (0,_bounded_fetch_js__WEBPACK_IMPORTED_MODULE_1__/* .readAtMost */ .rU)(body, limits.maxBytes);
+                if (!complete)
+                    throw new _azure_core_rest_pipeline__WEBPACK_IMPORTED_MODULE_0__/* .RestError */ .pj((0,_bounded_fetch_js__WEBPACK_IMPORTED_MODULE_1__/* .tooLarge */ .g$)(shown, limits).message, { request });
+                return { ...response, readableStreamBody: undefined, bodyAsText: bytes.toString('utf8') };
+            }
+            catch (error) {
+                const reason = clock.signal.reason;
+                if (outer.some((s) => s.aborted) || !(reason instanceof _bounded_fetch_js__WEBPACK_IMPORTED_MODULE_1__/* .ReplyTimeoutError */ .aw))
+                    throw error;
+                throw new _azure_core_rest_pipeline__WEBPACK_IMPORTED_MODULE_0__/* .RestError */ .pj(reason.message, { code: 'ETIMEDOUT', request });
+            }
+            finally {
+                clock.done();
+                request.abortSignal = abortSignal;
+                request.streamResponseStatusCodes = streamResponseStatusCodes;
+            }
+        },
+    };
+}
+
+
+/***/ }),
+
 /***/ 1389:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
@@ -23,6 +92,8 @@ var dist_esm = __webpack_require__(5732);
 var nist = __webpack_require__(534);
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __webpack_require__(3916);
+// EXTERNAL MODULE: ./src/io/bounded-http-client.ts
+var bounded_http_client = __webpack_require__(2024);
 // EXTERNAL MODULE: external "node:timers/promises"
 var promises_ = __webpack_require__(8500);
 ;// CONCATENATED MODULE: ./src/pipeline/throttle-gate.ts
@@ -69,7 +140,7 @@ function throttlingPolicy(gate) {
                     return response;
                 if (throttled >= MAX_THROTTLED)
                     throw new errors/* UserError */.y(`the vault throttled one call ${MAX_THROTTLED} times in a row (HTTP 429); lower the concurrency input or raise the vault's limit`);
-                gate.close((0,http_error/* parseRetryAfter */.m)(response.headers.get('retry-after') ?? null) ?? 1000);
+                gate.close((0,http_error/* parseRetryAfter */.mu)(response.headers.get('retry-after') ?? null) ?? 1000);
             }
         },
     };
@@ -78,6 +149,7 @@ function throttlingPolicy(gate) {
 // EXTERNAL MODULE: ./src/signers/digest-signature.ts
 var digest_signature = __webpack_require__(2792);
 ;// CONCATENATED MODULE: ./src/signers/key-vault-signer.ts
+
 
 
 
@@ -97,11 +169,15 @@ const EC_ALGORITHMS = {
     sha384: 'ES384',
     sha512: 'ES512',
 };
-/** Client options: the SDK retries failures with backoff; throttling goes through the vault's gate. */
+/**
+ * Client options: the SDK retries failures with backoff; throttling goes through the vault's gate;
+ * every reply is capped and timed. Each call passes the run's AbortSignal, which ends its retries.
+ */
 function clientOptions(gate) {
     return {
         retryOptions: { maxRetries: 8, retryDelayInMs: 500, maxRetryDelayInMs: 30_000 },
         additionalPolicies: [{ policy: throttlingPolicy(gate), position: 'perRetry' }],
+        httpClient: (0,bounded_http_client/* boundedHttpClient */.H)(),
     };
 }
 /** Turns the SDK's errors into what a release engineer can act on. */
@@ -146,13 +222,17 @@ function ecdsaDer(raw) {
 /**
  * A signer whose key stays in Azure Key Vault: the certificate is fetched once per run and checked
  * (validity, code signing, key match through a probe signature) before any file is touched.
+ * `signal` (the run's deadline) ends this set-up, SDK retries included.
  */
 async function loadKeyVaultSigner(settings, credential, options) {
+    const { signal } = options;
     const gate = new ThrottleGate();
     const certificates = new esm/* CertificateClient */.d3(settings.vaultUrl, credential, clientOptions(gate));
     const bundle = await (settings.certificateVersion
-        ? certificates.getCertificateVersion(settings.certificateName, settings.certificateVersion)
-        : certificates.getCertificate(settings.certificateName)).catch((error) => {
+        ? certificates.getCertificateVersion(settings.certificateName, settings.certificateVersion, {
+            abortSignal: signal,
+        })
+        : certificates.getCertificate(settings.certificateName, { abortSignal: signal })).catch((error) => {
         throw explain(error, 'reading certificate', settings, 'Key Vault Certificate User');
     });
     if (!bundle.cer || !bundle.keyId)
@@ -174,7 +254,7 @@ async function loadKeyVaultSigner(settings, credential, options) {
     };
     // One probe signature proves the sign permission and that the vault key is the certificate's.
     const probe = (0,external_node_crypto_.createHash)('sha256').update((0,external_node_crypto_.randomBytes)(32)).digest();
-    const probeSignature = await signDigest('sha256', probe);
+    const probeSignature = await signDigest('sha256', probe, signal);
     if (!(0,digest_signature/* verifyDigestSignature */.Ew)(certificate.publicKey, 'sha256', probe, probeSignature)) {
         throw new errors/* UserError */.y(`the key of ${settings.certificateName} in ${settings.vaultUrl} does not match its certificate`);
     }

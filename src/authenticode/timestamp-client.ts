@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { UserError, messageOf } from '../errors.js';
-import { HttpError } from '../io/http-error.js';
+import { boundedFetch, ReplyTooLargeError, type ReplyLimits } from '../io/bounded-fetch.js';
+import { HttpError, printable } from '../io/http-error.js';
 import { retry } from '../io/retry.js';
 import type { HashAlgorithm } from './algorithms.js';
 import { fromDer, toDer } from './der.js';
@@ -14,7 +15,8 @@ export interface TimestampRequestOptions {
   readonly urls: readonly string[];
   readonly hash: HashAlgorithm;
   readonly attemptsPerUrl?: number;
-  readonly timeoutMs?: number;
+  /** Per request; the defaults suit public TSAs (a reply is a few KB and comes within a second). */
+  readonly limits?: Partial<ReplyLimits>;
   readonly baseDelayMs?: number;
   readonly maxDelayMs?: number;
   readonly signal?: AbortSignal;
@@ -27,6 +29,17 @@ export interface TimestampResult {
   readonly time: Date;
   readonly url: string;
 }
+
+/**
+ * A token is a few KB, 20 KB with a long chain: 1 MiB is far above any real reply and still a bound.
+ * A TSA that has not answered in 10 s is better retried; a whole reply takes one round trip.
+ */
+export const TSA_REPLY_LIMITS: ReplyLimits = {
+  maxBytes: 1 << 20,
+  firstByteMs: 10_000,
+  totalMs: 30_000,
+  hint: 'is this an RFC 3161 timestamp service?',
+};
 
 const PKI_STATUS = [
   'granted',
@@ -71,7 +84,7 @@ async function tokenFromReply(reply: Buffer, query: Query): Promise<{ der: Buffe
   }
   const { status, statusStrings, failInfo } = response.status;
   if (status !== 0 && status !== 1) {
-    const text = statusStrings?.map((s) => s.valueBlock.value).join('; ');
+    const text = printable(statusStrings?.map((s) => s.valueBlock.value).join('; ') ?? '', 200);
     const fail = failInfo
       ? `, failInfo ${Buffer.from(failInfo.valueBlock.valueHexView).toString('hex')}`
       : '';
@@ -108,15 +121,17 @@ async function requestOnce(
     imprint: createHash(options.hash).update(stamped).digest(),
     nonce,
   };
-  const timeout = AbortSignal.timeout(options.timeoutMs ?? 30_000);
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/timestamp-query', Accept: 'application/timestamp-reply' },
-    body: new Uint8Array(buildRequest(query.imprint, query.hash, nonce)),
-    signal: options.signal ? AbortSignal.any([timeout, options.signal]) : timeout,
-  });
-  if (!response.ok) throw await HttpError.from(response, url);
-  const { der, time } = await tokenFromReply(Buffer.from(await response.arrayBuffer()), query);
+  const body = await boundedFetch(
+    url,
+    {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/timestamp-query', Accept: 'application/timestamp-reply' },
+      body: new Uint8Array(buildRequest(query.imprint, query.hash, nonce)),
+    },
+    { ...TSA_REPLY_LIMITS, ...options.limits },
+    options.signal,
+  );
+  const { der, time } = await tokenFromReply(body, query);
   return { token: der, time, url };
 }
 
@@ -139,13 +154,16 @@ export async function requestTimestamp(
         baseDelayMs: options.baseDelayMs ?? 1000,
         maxDelayMs: options.maxDelayMs ?? 30_000,
         signal: options.signal,
-        isRetryable: (error) => !(error instanceof HttpError) || error.retryable,
+        // A 4xx or an oversized reply would come again: the next URL is the better try.
+        isRetryable: (error) =>
+          error instanceof HttpError ? error.retryable : !(error instanceof ReplyTooLargeError),
         requestedDelayMs: (error) => (error instanceof HttpError ? error.retryAfterMs : undefined),
         onRetry: (error, attempt) => options.onRetry?.(url, attempt, error),
       });
     } catch (error) {
       options.signal?.throwIfAborted();
-      failures.push(`${url}: ${reason(error)}`);
+      const why = reason(error);
+      failures.push(why.includes(url) ? why : `${url}: ${why}`);
     }
   }
   throw new UserError(`no timestamp service answered (${failures.join('; ')})`);

@@ -8,6 +8,8 @@ import {
 } from '@azure/identity';
 import type { CredentialSettings } from '../config/key-source.js';
 import { UserError } from '../errors.js';
+import type { HttpClient } from '@azure/core-rest-pipeline';
+import { boundedHttpClient } from '../io/bounded-http-client.js';
 
 /** What the credential needs from its surroundings: the Action supplies GitHub's, the CLI its own. */
 export interface CredentialEnvironment {
@@ -34,12 +36,17 @@ export const PERMISSIONS_HINT = `add to the job (or workflow):
 /**
  * Options shared by the Entra credentials. An authority outside Microsoft's clouds (Azure Stack, a
  * sovereign or private authority named by AZURE_AUTHORITY_HOST) cannot be checked by instance
- * discovery, which asks the public cloud, so discovery is off for it.
+ * discovery, which asks the public cloud, so discovery is off for it. MSAL does not pass a call's
+ * AbortSignal on to its requests: the HTTP client ends them on the run's signal.
  */
-function entraOptions(env: NodeJS.ProcessEnv) {
+function entraOptions(env: NodeJS.ProcessEnv, httpClient: HttpClient) {
   const authorityHost = env.AZURE_AUTHORITY_HOST;
   const known = !authorityHost || PUBLIC_AUTHORITIES.includes(new URL(authorityHost).hostname);
-  return { authorityHost, disableInstanceDiscovery: !known };
+  return {
+    authorityHost,
+    disableInstanceDiscovery: !known,
+    httpClient,
+  };
 }
 
 function required(settings: CredentialSettings, mode: string): { tenantId: string; clientId: string } {
@@ -67,7 +74,11 @@ function staticToken(token: string): TokenCredential {
   return { getToken: async () => ({ token, expiresOnTimestamp: expiryOf(token) }) };
 }
 
-function githubOidc(settings: CredentialSettings, context: CredentialEnvironment): TokenCredential {
+function githubOidc(
+  settings: CredentialSettings,
+  context: CredentialEnvironment,
+  httpClient: HttpClient,
+): TokenCredential {
   const { tenantId, clientId } = required(settings, 'github-oidc');
   if (
     !context.env.ACTIONS_ID_TOKEN_REQUEST_URL ||
@@ -88,7 +99,7 @@ function githubOidc(settings: CredentialSettings, context: CredentialEnvironment
       context.mask(idToken);
       return idToken;
     },
-    entraOptions(context.env),
+    entraOptions(context.env, httpClient),
   );
 }
 
@@ -106,14 +117,19 @@ function chooseMode(settings: CredentialSettings, env: NodeJS.ProcessEnv): Crede
   return 'azure-cli';
 }
 
-/** The token credential for Key Vault, per azure-credential; every token it hands out is masked first. */
+/**
+ * The token credential for Key Vault, per azure-credential; every token it hands out is masked
+ * first. `signal` (the run's deadline) ends its requests still in flight.
+ */
 export function createCredential(
   settings: CredentialSettings,
   context: CredentialEnvironment,
+  signal?: AbortSignal,
 ): { credential: TokenCredential; mode: string } {
   if (settings.clientSecret) context.mask(settings.clientSecret);
   if (settings.accessToken) context.mask(settings.accessToken);
   const mode = chooseMode(settings, context.env);
+  const httpClient = boundedHttpClient({ signal });
   let inner: TokenCredential;
   switch (mode) {
     case 'access-token':
@@ -129,15 +145,18 @@ export function createCredential(
         tenantId,
         clientId,
         settings.clientSecret,
-        entraOptions(context.env),
+        entraOptions(context.env, httpClient),
       );
       break;
     }
     case 'github-oidc':
-      inner = githubOidc(settings, context);
+      inner = githubOidc(settings, context, httpClient);
       break;
     case 'managed-identity':
-      inner = new ManagedIdentityCredential(settings.clientId ? { clientId: settings.clientId } : {});
+      inner = new ManagedIdentityCredential({
+        ...(settings.clientId ? { clientId: settings.clientId } : {}),
+        httpClient,
+      });
       break;
     case 'azure-cli':
     default:
@@ -145,7 +164,7 @@ export function createCredential(
         settings.mode === 'auto'
           ? new ChainedTokenCredential(
               new AzureCliCredential({ tenantId: settings.tenantId }),
-              new ManagedIdentityCredential(),
+              new ManagedIdentityCredential({ httpClient }),
             )
           : new AzureCliCredential({ tenantId: settings.tenantId });
   }

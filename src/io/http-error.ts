@@ -15,14 +15,36 @@ export class HttpError extends Error {
     return this.status === 429 || this.status === 408 || this.status >= 500;
   }
 
-  static async from(response: Response, what: string): Promise<HttpError> {
-    const body = (await response.text().catch(() => '')).slice(0, 200).replace(/\s+/g, ' ').trim();
+  /** `body`: the start of the reply's body (the caller caps it), quoted cleaned and cut short. */
+  static from(
+    response: { readonly status: number; readonly statusText: string; readonly headers: Headers },
+    body: Uint8Array,
+    what: string,
+  ): HttpError {
+    const quoted = printable(Buffer.from(body).toString('utf8'), 200);
+    const statusText = printable(response.statusText, 100);
     return new HttpError(
-      `${what}: HTTP ${response.status} ${response.statusText}${body ? ` (${body})` : ''}`,
+      `${what}: HTTP ${response.status}${statusText ? ` ${statusText}` : ''}${quoted ? ` (${quoted})` : ''}`,
       response.status,
       parseRetryAfter(response.headers.get('retry-after')),
     );
   }
+}
+
+/**
+ * Server text made safe to quote in one log line: terminal escape sequences go; control, format
+ * (bidi, zero-width) and line separator characters become spaces, runs of space one; the result is
+ * cut to `max` characters.
+ */
+export function printable(text: string, max: number): string {
+  const clean = [
+    ...text
+      // eslint-disable-next-line no-control-regex -- matching terminal escapes is the point
+      .replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, '')
+      .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\s]+/gu, ' ')
+      .trim(),
+  ];
+  return clean.length > max ? `${clean.slice(0, max - 1).join('')}…` : clean.join('');
 }
 
 /** Retry-After is either seconds or an HTTP date. */

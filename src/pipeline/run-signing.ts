@@ -35,7 +35,10 @@ function deadline(seconds: number | undefined): AbortSignal | undefined {
   return controller.signal;
 }
 
-/** Setting up (sign-in, certificate checks) counts against the deadline too; no file is touched by then. */
+/**
+ * Setting up (sign-in, certificate checks) counts against the deadline too; no file is touched by
+ * then. The signal also cancels the set-up's requests; this answers at once with what happened.
+ */
 function beforeDeadline<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return work;
   return new Promise<T>((resolve, reject) => {
@@ -70,7 +73,7 @@ export async function runSigning(config: SignConfig, context: RunContext): Promi
   const { files, notes } = await findFiles(config.files);
   for (const note of notes) reporter.warning(note);
 
-  const ready = await beforeDeadline(createSigner(config, context), signal);
+  const ready = await beforeDeadline(createSigner(config, context, signal), signal);
   for (const warning of ready.warnings) reporter.warning(warning);
   const subject = ready.certificate.subject.replace(/\n/g, ', ');
   const what = config.dryRun ? 'dry run, nothing is changed: checking' : 'signing';

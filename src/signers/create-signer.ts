@@ -21,8 +21,15 @@ function withCertificates(signer: Signer, extra: readonly Buffer[]): Signer {
   return { ...signer, certificates: [...signer.certificates, ...added] };
 }
 
-/** The signer the configuration names, checked and ready before any file is touched. */
-export async function createSigner(config: SignConfig, context: CredentialEnvironment): Promise<ReadySigner> {
+/**
+ * The signer the configuration names, checked and ready before any file is touched. `signal` (the
+ * run's deadline) cancels the set-up's network calls.
+ */
+export async function createSigner(
+  config: SignConfig,
+  context: CredentialEnvironment,
+  signal?: AbortSignal,
+): Promise<ReadySigner> {
   const warnings: string[] = [];
   // Read first, for every key store: a path that does not exist is an error, never silently ignored.
   const additional = config.additionalCertificates
@@ -42,15 +49,16 @@ export async function createSigner(config: SignConfig, context: CredentialEnviro
     import('../credentials/azure-credential.js'),
     import('./key-vault-signer.js'),
   ]);
-  const { credential, mode } = createCredential(vault.credential, context);
+  const { credential, mode } = createCredential(vault.credential, context, signal);
   const signer = await loadKeyVaultSigner(vault, credential, {
+    signal,
     chain: async (leaf) => {
       if (additional) {
         const missing = missingLeafIssuer([leaf, ...additional]);
         if (missing) warnings.push(missing);
         return additional;
       }
-      const { issuers, problem } = await fetchIssuers(leaf);
+      const { issuers, problem } = await fetchIssuers(leaf, { signal });
       if (problem) {
         warnings.push(
           `the signatures carry an incomplete certificate chain (${problem}); give additional-certificates with the intermediates`,

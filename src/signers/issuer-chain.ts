@@ -1,10 +1,20 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as pkijs from 'pkijs';
-import { UserError } from '../errors.js';
+import { UserError, messageOf } from '../errors.js';
+import { boundedFetch, type ReplyLimits } from '../io/bounded-fetch.js';
+import { printable } from '../io/http-error.js';
 import { pemBlocks } from '../io/pem.js';
 
 const MAX_ISSUERS = 5;
+
+/** An issuer certificate or .p7c bundle is a few KB. */
+export const AIA_REPLY_LIMITS: ReplyLimits = {
+  maxBytes: 1 << 20,
+  firstByteMs: 10_000,
+  totalMs: 20_000,
+  hint: 'is the URL in the certificate an issuer certificate?',
+};
 
 /** additional-certificates: PEM text, or the path of a PEM file. */
 export async function readAdditionalCertificates(value: string): Promise<Buffer[]> {
@@ -36,10 +46,14 @@ function certificatesIn(body: Buffer): Buffer[] {
   try {
     return [Buffer.from(new X509Certificate(body).raw)];
   } catch {
-    const signedData = new pkijs.SignedData({
-      schema: pkijs.ContentInfo.fromBER(new Uint8Array(body)).content,
-    });
-    return (signedData.certificates ?? []).map((c) => Buffer.from(c.toSchema().toBER()));
+    try {
+      const signedData = new pkijs.SignedData({
+        schema: pkijs.ContentInfo.fromBER(new Uint8Array(body)).content,
+      });
+      return (signedData.certificates ?? []).map((c) => Buffer.from(c.toSchema().toBER()));
+    } catch {
+      throw new Error('it is neither a certificate (DER or PEM) nor a PKCS#7 bundle');
+    }
   }
 }
 
@@ -49,7 +63,7 @@ function certificatesIn(body: Buffer): Buffer[] {
  */
 export async function fetchIssuers(
   leaf: Buffer,
-  timeoutMs = 10_000,
+  options: { signal?: AbortSignal; limits?: Partial<ReplyLimits> } = {},
 ): Promise<{ issuers: Buffer[]; problem?: string }> {
   const issuers: Buffer[] = [];
   let current = new X509Certificate(leaf);
@@ -65,9 +79,8 @@ export async function fetchIssuers(
       };
     }
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const issuer = certificatesIn(Buffer.from(await response.arrayBuffer()))
+      const body = await boundedFetch(url, {}, { ...AIA_REPLY_LIMITS, ...options.limits }, options.signal);
+      const issuer = certificatesIn(body)
         .map((der) => new X509Certificate(der))
         .find((candidate) => current.checkIssued(candidate));
       if (!issuer) throw new Error('it holds no issuer of the certificate');
@@ -75,10 +88,13 @@ export async function fetchIssuers(
       issuers.push(Buffer.from(issuer.raw));
       current = issuer;
     } catch (error) {
-      return {
-        issuers,
-        problem: `fetching the issuer from ${url} failed: ${error instanceof Error ? error.message : error}`,
-      };
+      // The run's deadline is not a problem of the chain: it ends the set-up.
+      options.signal?.throwIfAborted();
+      const why = messageOf(error);
+      const problem = why.includes(url)
+        ? `fetching the issuer failed: ${why}`
+        : `fetching the issuer from ${url} failed: ${why}`;
+      return { issuers, problem: printable(problem, 400) };
     }
   }
   return { issuers };

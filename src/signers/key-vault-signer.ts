@@ -6,6 +6,7 @@ import { p256, p384 } from '@noble/curves/nist.js';
 import type { HashAlgorithm } from '../authenticode/algorithms.js';
 import type { KeyVaultSettings } from '../config/key-source.js';
 import { UserError, messageOf } from '../errors.js';
+import { boundedHttpClient } from '../io/bounded-http-client.js';
 import { ThrottleGate } from '../pipeline/throttle-gate.js';
 import { checkSigningCertificate } from './certificate-checks.js';
 import { throttlingPolicy } from './throttling-policy.js';
@@ -27,11 +28,15 @@ export interface KeyVaultSigner extends Signer {
   readonly certificate: X509Certificate;
 }
 
-/** Client options: the SDK retries failures with backoff; throttling goes through the vault's gate. */
+/**
+ * Client options: the SDK retries failures with backoff; throttling goes through the vault's gate;
+ * every reply is capped and timed. Each call passes the run's AbortSignal, which ends its retries.
+ */
 function clientOptions(gate: ThrottleGate) {
   return {
     retryOptions: { maxRetries: 8, retryDelayInMs: 500, maxRetryDelayInMs: 30_000 },
     additionalPolicies: [{ policy: throttlingPolicy(gate), position: 'perRetry' as const }],
+    httpClient: boundedHttpClient(),
   };
 }
 
@@ -83,18 +88,22 @@ function ecdsaDer(raw: Uint8Array): Buffer {
 /**
  * A signer whose key stays in Azure Key Vault: the certificate is fetched once per run and checked
  * (validity, code signing, key match through a probe signature) before any file is touched.
+ * `signal` (the run's deadline) ends this set-up, SDK retries included.
  */
 export async function loadKeyVaultSigner(
   settings: KeyVaultSettings,
   credential: TokenCredential,
-  options: { chain: (leaf: Buffer) => Promise<Buffer[]> },
+  options: { chain: (leaf: Buffer) => Promise<Buffer[]>; signal?: AbortSignal },
 ): Promise<KeyVaultSigner> {
+  const { signal } = options;
   const gate = new ThrottleGate();
   const certificates = new CertificateClient(settings.vaultUrl, credential, clientOptions(gate));
   const bundle = await (
     settings.certificateVersion
-      ? certificates.getCertificateVersion(settings.certificateName, settings.certificateVersion)
-      : certificates.getCertificate(settings.certificateName)
+      ? certificates.getCertificateVersion(settings.certificateName, settings.certificateVersion, {
+          abortSignal: signal,
+        })
+      : certificates.getCertificate(settings.certificateName, { abortSignal: signal })
   ).catch((error: unknown) => {
     throw explain(error, 'reading certificate', settings, 'Key Vault Certificate User');
   });
@@ -121,7 +130,7 @@ export async function loadKeyVaultSigner(
 
   // One probe signature proves the sign permission and that the vault key is the certificate's.
   const probe = createHash('sha256').update(randomBytes(32)).digest();
-  const probeSignature = await signDigest('sha256', probe);
+  const probeSignature = await signDigest('sha256', probe, signal);
   if (!verifyDigestSignature(certificate.publicKey, 'sha256', probe, probeSignature)) {
     throw new UserError(
       `the key of ${settings.certificateName} in ${settings.vaultUrl} does not match its certificate`,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TestPki } from '../pki.js';
 import type { GithubOidc } from './github-oidc.js';
+import { stall } from '../hostile-replies.js';
 import { startHttps, json } from './https-server.js';
 import { JwtIssuer, verifyJwt } from './jwt.js';
 
@@ -19,6 +20,8 @@ export interface EntraOptions {
   readonly github?: GithubOidc;
   /** Lifetime of the access tokens it issues (seconds). */
   tokenLifetimeSeconds?: number;
+  /** Token requests are accepted and never answered (until the client hangs up). */
+  stallTokens?: boolean;
 }
 
 export interface EntraId {
@@ -136,6 +139,7 @@ export async function startEntraId(pki: TestPki, options: EntraOptions): Promise
     if (path !== 'oauth2/v2.0/token' || request.method !== 'POST')
       return json(response, 404, { error: 'not_found' });
     tokenRequests++;
+    if (options.stallTokens) return stall(response);
     const form = new URLSearchParams(body.toString('utf8'));
     if (form.get('grant_type') !== 'client_credentials')
       return json(response, 400, { error: 'unsupported_grant_type' });

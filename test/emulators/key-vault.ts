@@ -6,6 +6,7 @@ import { ecdsaSignDigest, rsaSignDigest } from '../../src/signers/digest-signatu
 import { pemBlocks } from '../../src/io/pem.js';
 import type { TestPki } from '../pki.js';
 import type { EntraId } from './entra-id.js';
+import { endless, stall } from '../hostile-replies.js';
 import { json, startHttps } from './https-server.js';
 import { verifyJwt } from './jwt.js';
 
@@ -35,6 +36,10 @@ export interface KeyVaultOptions {
   readonly dropFirst?: number;
   /** Sign calls after the first N answer a signature with one bit flipped (a faulty HSM). */
   readonly corruptAfter?: number;
+  /** Calls of this kind are accepted and never answered (until the client hangs up). */
+  readonly stall?: 'certificate' | 'sign';
+  /** The certificate GET answers 200 and a body without end. */
+  readonly endlessCertificate?: boolean;
 }
 
 export interface KeyVault {
@@ -153,6 +158,9 @@ export async function startKeyVault(pki: TestPki, options: KeyVaultOptions): Pro
 
     if (kind === 'certificates' && request.method === 'GET' && !operation) {
       if (!allowed('certificates/get')) return forbidden('certificates/get');
+      if (options.stall === 'certificate') return stall(response);
+      if (options.endlessCertificate)
+        return void (await endless(response, 200, { 'Content-Type': 'application/json' }));
       return json(response, 200, {
         id: `${url}/certificates/${name}/${KEY_VAULT_VERSION}`,
         kid,
@@ -182,6 +190,7 @@ export async function startKeyVault(pki: TestPki, options: KeyVaultOptions): Pro
     if (kind === 'keys' && request.method === 'POST' && operation === 'sign') {
       if (!allowed('keys/sign')) return forbidden('keys/sign');
       stats.signCalls++;
+      if (options.stall === 'sign') return stall(response);
       if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
       if (stats.signCalls <= (options.dropFirst ?? 0)) {
         stats.dropped++;
