@@ -182,7 +182,9 @@ describe('the Action with Azure Key Vault through GitHub OIDC', () => {
     const run = await runAction({ ...vaultInputs(kv, dir), 'timestamp-rfc3161': 'none' }, jobEnv());
     expect(run.code).toBe(1);
     expect(run.outputs['failed-count']).toBe(String(files.length));
-    expect(run.log).toContain('the signer returned a signature that does not verify with its certificate');
+    expect(run.log).toContain(
+      'the signer returned a signature that does not verify with the certificate it came with',
+    );
     for (const file of files) expect((await readFile(file)).equals(before.get(file)!)).toBe(true);
   });
 
@@ -451,6 +453,8 @@ describe('more ways in', () => {
     const { dir } = await buildOutput('action-both');
     const run = await runAction({ ...vaultInputs(kv, dir), 'pfx-file': pki.leaves.rsa.pfx }, jobEnv());
     expect(run.code).toBe(1);
-    expect(run.log).toMatch(/::error::give either a Key Vault \(azure-key-vault-url\) or a local key/);
+    expect(run.log).toMatch(
+      /::error::the inputs name 2 key stores: a local key \(pfx-file\) and Azure Key Vault \(azure-key-vault-url, azure-key-vault-certificate\)/,
+    );
   });
 });

@@ -45,7 +45,7 @@ const CASES: [string, Inputs, RegExp][] = [
     { ...VALID, files: [' , '] },
     /^nothing to sign: give files, files-folder or files-catalog$/,
   ],
-  // key-source.ts
+  // key stores (signers/key-stores.ts and each key store's module)
   [
     'a PFX and PEM files together',
     { ...VALID, 'pfx-file': 'key.pfx' },
@@ -88,7 +88,7 @@ const CASES: [string, Inputs, RegExp][] = [
   [
     'a vault and a local key together',
     { ...VALID, 'azure-key-vault-url': 'https://v.vault.azure.net' },
-    /^give either a Key Vault \(azure-key-vault-url\) or a local key \(certificate-file \/ pfx-file\), not both$/,
+    /^the inputs name 2 key stores: a local key \(certificate-file, private-key-file\) and Azure Key Vault \(azure-key-vault-url\); give the inputs of one$/,
   ],
   [
     'a vault without a certificate name',
@@ -103,7 +103,7 @@ const CASES: [string, Inputs, RegExp][] = [
   [
     'no key at all',
     { files: ['a.exe'] },
-    /^no signing key: give azure-key-vault-url with azure-key-vault-certificate, or certificate-file with private-key-file, or pfx-file$/,
+    /^no signing key: give the inputs of one key store: a local key \(certificate-file, private-key-file, pfx-file\); Azure Key Vault \(azure-key-vault-url, azure-key-vault-certificate, azure-key-vault-certificate-version\)/,
   ],
   // sign-config.ts
   [

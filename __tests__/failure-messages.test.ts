@@ -1,25 +1,21 @@
 import { readFile } from 'node:fs/promises';
-import { X509Certificate } from 'node:crypto';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { UserError } from '../src/errors.js';
 import { signFiles } from '../src/pipeline/sign-files.js';
 import type { SignSettings } from '../src/pipeline/sign-file.js';
 import type { Signer } from '../src/signers/signer.js';
 import { copyFixture, ensurePeFixtures, scratchDir, type PeFixture } from '../test/pe-fixtures.js';
-import { ensureTestPki, type TestPki } from '../test/pki.js';
 
-let pki: TestPki;
 let fixtures: PeFixture[];
 beforeAll(async () => {
-  [pki, fixtures] = await Promise.all([ensureTestPki(), ensurePeFixtures()]);
+  fixtures = await ensurePeFixtures();
 });
 
 const settings: SignSettings = { fileDigest: 'sha256', existing: 'replace', pageHashes: false };
 
 /** A key store whose signing call fails the way `error` says. */
 async function failingSigner(error: Error): Promise<Signer> {
-  const leaf = Buffer.from(new X509Certificate(await readFile(pki.leaves.rsa.cert)).raw);
-  return { certificates: [leaf], keyType: 'RSA', signDigest: () => Promise.reject(error) };
+  return { signDigest: () => Promise.reject(error) };
 }
 
 async function failedWith(error: Error): Promise<string> {

@@ -23,7 +23,7 @@ const subject = (der: Buffer) =>
 /** Signs a digest through the signer and checks it with the certificate, the way a verifier hashes the data. */
 async function roundTrip(signer: Awaited<ReturnType<typeof loadLocalSigner>>, hash: HashAlgorithm) {
   const data = Buffer.from('the signed attributes, in practice');
-  const signature = await signer.signDigest(hash, createHash(hash).update(data).digest());
+  const { signature } = await signer.signDigest(hash, createHash(hash).update(data).digest());
   const key = new X509Certificate(signer.certificates[0]).publicKey;
   return verify(hash, data, signer.keyType === 'EC' ? { key, dsaEncoding: 'der' } : key, signature);
 }

@@ -5,7 +5,7 @@ import {
   type PipelineResponse,
 } from '@azure/core-rest-pipeline';
 import { describe, expect, it } from '@jest/globals';
-import { ThrottleGate } from '../src/pipeline/throttle-gate.js';
+import { ThrottleGate } from '../src/signers/throttle-gate.js';
 import { MAX_THROTTLED, throttlingPolicy } from '../src/signers/throttling-policy.js';
 
 const answer = (request: PipelineRequest, status: number, retryAfter?: string): PipelineResponse => ({

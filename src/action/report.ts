@@ -29,8 +29,11 @@ export function setOutputs(outcome: RunOutcome): void {
   core.setOutput('signed-count', count(outcome.results, 'signed'));
   core.setOutput('skipped-count', count(outcome.results, 'skipped'));
   core.setOutput('failed-count', count(outcome.results, 'failed'));
-  core.setOutput('certificate-thumbprint', outcome.certificate?.thumbprint ?? '');
-  core.setOutput('certificate-subject', outcome.certificate?.subject ?? '');
+  // The first certificate: the only one unless the key store's certificate changed during the run.
+  const [first] = outcome.certificates;
+  core.setOutput('certificate-thumbprint', first?.thumbprint ?? '');
+  core.setOutput('certificate-subject', first?.subject ?? '');
+  core.setOutput('certificates', JSON.stringify(outcome.certificates));
 }
 
 /** The job summary: one table row per file, then the totals. */
@@ -46,12 +49,10 @@ export async function writeSummary(outcome: RunOutcome, dryRun: boolean): Promis
   await core.summary
     .addHeading('vaultsign', 2)
     .addRaw(
-      totals(outcome.results, dryRun) +
-        (outcome.certificate
-          ? ` — signer: ${htmlText(outcome.certificate.subject)} (${htmlText(outcome.signer ?? '')}), thumbprint ${outcome.certificate.thumbprint}`
-          : ''),
+      totals(outcome.results, dryRun) + (outcome.signer ? ` — signer: ${htmlText(outcome.signer)}` : ''),
       true,
     )
+    .addList(outcome.certificates.map((c) => `${htmlText(c.subject)}, thumbprint ${c.thumbprint}`))
     .addTable([
       [
         { data: 'File', header: true },

@@ -64,8 +64,8 @@ function sortedForDer(attributes: pkijs.Attribute[]): pkijs.Attribute[] {
   return attributes.map((a) => new EncodedAttribute(a)).sort((x, y) => Buffer.compare(x.der, y.der));
 }
 
-function signatureAlgorithm(signer: Signer, hash: HashAlgorithm): pkijs.AlgorithmIdentifier {
-  return signer.keyType === 'RSA'
+function signatureAlgorithm(publicKey: KeyObject, hash: HashAlgorithm): pkijs.AlgorithmIdentifier {
+  return publicKey.asymmetricKeyType === 'rsa'
     ? new pkijs.AlgorithmIdentifier({ algorithmId: OID.rsaEncryption, algorithmParams: new asn1js.Null() })
     : new pkijs.AlgorithmIdentifier({ algorithmId: ECDSA_OIDS[hash] });
 }
@@ -85,18 +85,33 @@ class EncodedCertificate extends pkijs.Certificate {
   }
 }
 
-/** Parsed once per signer: every file of a run embeds the same chain, signed by the same key. */
-const chains = new WeakMap<Signer, { certificates: pkijs.Certificate[]; publicKey: KeyObject }>();
-function parsedChain(signer: Signer): { certificates: pkijs.Certificate[]; publicKey: KeyObject } {
-  let chain = chains.get(signer);
+interface ParsedChain {
+  readonly certificates: pkijs.Certificate[];
+  readonly leaf: X509Certificate;
+}
+
+/**
+ * Parsed once per chain a signer answers with: a key store with one certificate per run answers with
+ * the same chain every time; one whose certificate comes with each signature, with a new one each time.
+ */
+const chains = new WeakMap<readonly Buffer[], ParsedChain>();
+function parsedChain(der: readonly Buffer[]): ParsedChain {
+  let chain = chains.get(der);
   if (!chain) {
+    if (der.length === 0) throw new UserError('the signer returned a signature without its certificate');
     chain = {
-      certificates: signer.certificates.map((der) => new EncodedCertificate(new Uint8Array(der))),
-      publicKey: new X509Certificate(signer.certificates[0]).publicKey,
+      certificates: der.map((c) => new EncodedCertificate(new Uint8Array(c))),
+      leaf: new X509Certificate(der[0]),
     };
-    chains.set(signer, chain);
+    chains.set(der, chain);
   }
   return chain;
+}
+
+export interface CreatedSignature {
+  readonly signature: AuthenticodeSignature;
+  /** The certificate of the key that signed: its signature was checked against it. */
+  readonly leaf: X509Certificate;
 }
 
 /** Builds and signs (through `signer`, on a digest) the Authenticode signature for `indirect`. */
@@ -105,11 +120,9 @@ export async function createSignature(
   signer: Signer,
   text: SignatureText = {},
   signal?: AbortSignal,
-): Promise<AuthenticodeSignature> {
+): Promise<CreatedSignature> {
   const hash = indirect.hash;
   const content = encodeIndirectData(indirect);
-  const { certificates, publicKey } = parsedChain(signer);
-  const leaf = certificates[0];
   const digestAlgorithm = () =>
     new pkijs.AlgorithmIdentifier({ algorithmId: hashOid(hash), algorithmParams: new asn1js.Null() });
 
@@ -138,21 +151,26 @@ export async function createSignature(
   ]);
   const signedAttrs = new pkijs.SignedAndUnsignedAttributes({ type: 0, attributes });
   const toBeSigned = toDer(new asn1js.Set({ value: attributes.map((a) => a.toSchema()) }));
-  const signatureValue = await signer.signDigest(hash, createHash(hash).update(toBeSigned).digest(), signal);
-  // Every answer of the signer is checked (a fraction of a millisecond) before the file is touched:
-  // a faulty HSM or a key rotated during the run fails that file, never ships a broken signature.
+  const answer = await signer.signDigest(hash, createHash(hash).update(toBeSigned).digest(), signal);
+  const signatureValue = answer.signature;
+  const { certificates, leaf } = parsedChain(answer.certificates);
+  const publicKey = leaf.publicKey;
+  // Every answer of the signer is checked against the certificate it came with (a fraction of a
+  // millisecond) before the file is touched: a faulty HSM or a key rotated during the run fails that
+  // file, never ships a broken signature.
   if (!verify(hash, toBeSigned, publicKey, signatureValue)) {
     throw new UserError(
-      'the signer returned a signature that does not verify with its certificate; the file is unchanged (was the key rotated during the run?)',
+      'the signer returned a signature that does not verify with the certificate it came with; the file is unchanged (was the key rotated during the run?)',
     );
   }
+  const sid = certificates[0];
 
   const signerInfo = new pkijs.SignerInfo({
     version: 1,
-    sid: new pkijs.IssuerAndSerialNumber({ issuer: leaf.issuer, serialNumber: leaf.serialNumber }),
+    sid: new pkijs.IssuerAndSerialNumber({ issuer: sid.issuer, serialNumber: sid.serialNumber }),
     digestAlgorithm: digestAlgorithm(),
     signedAttrs,
-    signatureAlgorithm: signatureAlgorithm(signer, hash),
+    signatureAlgorithm: signatureAlgorithm(publicKey, hash),
     signature: new asn1js.OctetString({ valueHex: signatureValue }),
   });
   const signedData = new pkijs.SignedData({
@@ -166,5 +184,5 @@ export async function createSignature(
     certificates,
     signerInfos: [signerInfo],
   });
-  return new AuthenticodeSignature(signedData);
+  return { signature: new AuthenticodeSignature(signedData), leaf };
 }

@@ -161,8 +161,10 @@ export const OUTPUTS = {
   'signed-count': 'number of files signed',
   'skipped-count': 'number of files left as they were (already signed, with skip-signed)',
   'failed-count': 'number of files that could not be signed',
-  'certificate-thumbprint': 'SHA-1 thumbprint of the signing certificate',
-  'certificate-subject': 'subject of the signing certificate',
+  'certificate-thumbprint':
+    'SHA-1 thumbprint of the signing certificate (the first one, if it changed during the run)',
+  'certificate-subject': 'subject of the signing certificate (the first one, if it changed during the run)',
+  certificates: 'JSON array of each distinct signing certificate used, as {thumbprint, subject}',
 } as const;
 
 /** One value split at newlines, and at commas outside braces (a glob's `*.{dll,exe}` stays whole). */

@@ -3,11 +3,13 @@ import { UserError } from '../errors.js';
 import type { ExistingSignature, SignSettings } from '../pipeline/sign-file.js';
 import { fileQuery, wholeNumber, type FileQuery } from './file-query.js';
 import { INPUTS, listOf, type Inputs } from './inputs.js';
-import { keySource, type KeySource } from './key-source.js';
+import type { ConfiguredKeyStore, TimestampRule } from '../signers/key-store.js';
+import { chooseKeyStore } from '../signers/key-stores.js';
 
 /** One typed configuration, built the same way from Action inputs and from CLI flags. */
 export interface SignConfig {
-  readonly key: KeySource;
+  /** The key store the inputs name, checked; opened when the run starts. */
+  readonly key: ConfiguredKeyStore;
   readonly settings: SignSettings;
   readonly files: FileQuery;
   readonly concurrency: number;
@@ -40,12 +42,18 @@ function existing(inputs: Inputs): ExistingSignature {
   return inputs['append-signature'] ? 'append' : inputs['skip-signed'] ? 'skip' : 'replace';
 }
 
-function timestamp(inputs: Inputs, warnings: string[]): SignSettings['timestamp'] {
+function timestamp(inputs: Inputs, warnings: string[], rule: TimestampRule = {}): SignSettings['timestamp'] {
   const given = listOf(inputs['timestamp-rfc3161']);
-  const urls = given.length ? given : listOf([INPUTS['timestamp-rfc3161'].default]);
+  const defaults = listOf([INPUTS['timestamp-rfc3161'].default]);
+  const urls = given.length ? given : [...new Set([...(rule.preferredUrls ?? []), ...defaults])];
   if (urls.some((u) => u.toLowerCase() === 'none')) {
     if (urls.length > 1)
       throw new UserError('timestamp-rfc3161: "none" cannot be combined with URLs: give URLs, or none alone');
+    if (rule.requiredBecause) {
+      throw new UserError(
+        `timestamp-rfc3161: none is refused: ${rule.requiredBecause}; give RFC 3161 URLs, or leave the input out for the default list`,
+      );
+    }
     warnings.push(
       'timestamping is off (timestamp-rfc3161: none): the signatures will stop being valid when the signing certificate expires',
     );
@@ -62,11 +70,12 @@ export function buildSignConfig(inputs: Inputs, positionals: readonly string[] =
   const descriptionUrl = inputs['description-url'] || undefined;
   if (descriptionUrl) httpUrl(descriptionUrl, 'description-url');
   const timeout = wholeNumber(inputs.timeout, 'timeout', 0, 30 * 24 * 3600);
+  const { configured } = chooseKeyStore(inputs, warnings);
   return {
-    key: keySource(inputs),
+    key: configured,
     settings: {
       fileDigest: parseHashAlgorithm(inputs['file-digest'] || 'sha256', 'file-digest'),
-      timestamp: timestamp(inputs, warnings),
+      timestamp: timestamp(inputs, warnings, configured.timestamp),
       description: inputs.description || undefined,
       descriptionUrl,
       existing: existing(inputs),

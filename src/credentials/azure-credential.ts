@@ -6,7 +6,7 @@ import {
   ClientSecretCredential,
   ManagedIdentityCredential,
 } from '@azure/identity';
-import type { CredentialSettings } from '../config/key-source.js';
+import type { CredentialSettings } from './credential-settings.js';
 import { UserError } from '../errors.js';
 import type { HttpClient } from '@azure/core-rest-pipeline';
 import { boundedHttpClient } from '../io/bounded-http-client.js';

@@ -2,8 +2,9 @@ import type { SignConfig } from '../config/sign-config.js';
 import { UserError } from '../errors.js';
 import type { CredentialEnvironment } from '../credentials/azure-credential.js';
 import { findFiles } from '../discovery/find-files.js';
-import { thumbprint } from '../signers/certificate-checks.js';
-import { createSigner } from '../signers/create-signer.js';
+import { readAdditionalCertificates } from '../signers/issuer-chain.js';
+import type { ReadySigner } from '../signers/key-store.js';
+import { signingCertificate, type SigningCertificate } from './sign-file.js';
 import { signFiles, stopReason, type FileResult } from './sign-files.js';
 
 /** Where a run reports as it goes: the Action's log and annotations, or the terminal. */
@@ -22,7 +23,8 @@ export interface RunContext extends CredentialEnvironment {
 export interface RunOutcome {
   readonly files: string[];
   readonly results: FileResult[];
-  readonly certificate?: { readonly thumbprint: string; readonly subject: string };
+  /** Each distinct certificate the run signed with (or would have), in order of first use. */
+  readonly certificates: readonly SigningCertificate[];
   readonly signer?: string;
 }
 
@@ -62,6 +64,26 @@ export function totals(results: readonly FileResult[], dryRun: boolean): string 
   return `${done}, ${count(results, 'skipped')} skipped, ${count(results, 'failed')} failed`;
 }
 
+/** The key store the configuration names, opened: signed in, certificate checked. */
+async function openKeyStore(
+  config: SignConfig,
+  context: RunContext,
+  signal?: AbortSignal,
+): Promise<ReadySigner> {
+  // Read first, for every key store: a path that does not exist is an error, never silently ignored.
+  const additionalCertificates = config.additionalCertificates
+    ? await readAdditionalCertificates(config.additionalCertificates)
+    : undefined;
+  return config.key.open({ ...context, signal, additionalCertificates });
+}
+
+/** Distinct certificates, by thumbprint, in order of first use. */
+function distinct(certificates: readonly (SigningCertificate | undefined)[]): SigningCertificate[] {
+  const byThumbprint = new Map<string, SigningCertificate>();
+  for (const c of certificates) if (c && !byThumbprint.has(c.thumbprint)) byThumbprint.set(c.thumbprint, c);
+  return [...byThumbprint.values()];
+}
+
 /** The whole job, the same for the Action and the CLI: find, check the key, sign, report. */
 export async function runSigning(config: SignConfig, context: RunContext): Promise<RunOutcome> {
   const { reporter } = context;
@@ -73,11 +95,13 @@ export async function runSigning(config: SignConfig, context: RunContext): Promi
   const { files, notes } = await findFiles(config.files);
   for (const note of notes) reporter.warning(note);
 
-  const ready = await beforeDeadline(createSigner(config, context, signal), signal);
+  const ready = await beforeDeadline(openKeyStore(config, context, signal), signal);
   for (const warning of ready.warnings) reporter.warning(warning);
-  const subject = ready.certificate.subject.replace(/\n/g, ', ');
+  const known = ready.certificate && signingCertificate(ready.certificate);
   const what = config.dryRun ? 'dry run, nothing is changed: checking' : 'signing';
-  reporter.info(`${what} ${files.length} file(s) with ${ready.description}: ${subject}`);
+  reporter.info(
+    `${what} ${files.length} file(s) with ${ready.description}${known ? `: ${known.subject}` : ''}`,
+  );
 
   const results = await signFiles(
     files,
@@ -89,7 +113,7 @@ export async function runSigning(config: SignConfig, context: RunContext): Promi
   return {
     files,
     results,
-    certificate: { thumbprint: thumbprint(ready.certificate), subject },
+    certificates: distinct([known, ...results.map((r) => r.certificate)]),
     signer: ready.description,
   };
 }

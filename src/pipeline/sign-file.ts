@@ -1,3 +1,4 @@
+import type { X509Certificate } from 'node:crypto';
 import type { HashAlgorithm } from '../authenticode/algorithms.js';
 import { createSignature, type SignatureText } from '../authenticode/create-signature.js';
 import { encoded } from '../authenticode/der.js';
@@ -7,6 +8,7 @@ import { requestTimestamp } from '../authenticode/timestamp-client.js';
 import { UserError, messageOf } from '../errors.js';
 import { openSignable } from '../formats/open-file.js';
 import { applyEdit } from '../io/in-place-edit.js';
+import { thumbprint } from '../signers/certificate-checks.js';
 import type { Signer } from '../signers/signer.js';
 
 export type ExistingSignature = 'replace' | 'append' | 'skip';
@@ -24,11 +26,24 @@ export interface SignSettings extends SignatureText {
   readonly pageHashes: boolean;
 }
 
+/** A certificate that made a signature, as the outputs show it. */
+export interface SigningCertificate {
+  /** SHA-1, upper-case hex without separators, as Windows shows it. */
+  readonly thumbprint: string;
+  readonly subject: string;
+}
+
+export function signingCertificate(certificate: X509Certificate): SigningCertificate {
+  return { thumbprint: thumbprint(certificate), subject: certificate.subject.replace(/\n/g, ', ') };
+}
+
 export interface SignOutcome {
   /** would-sign: a dry run found nothing that stops the real run from signing the file. */
   readonly status: 'signed' | 'skipped' | 'would-sign';
   readonly detail: string;
   readonly timestamp?: Date;
+  /** The certificate of the new signature. */
+  readonly certificate?: SigningCertificate;
   /** Bytes before signing. */
   readonly size: number;
 }
@@ -72,7 +87,7 @@ export async function signFile(
         : 'new signature';
     const indirect = await file.indirectData(settings.fileDigest, { pageHashes: settings.pageHashes });
     if (dryRun) return { status: 'would-sign', detail: `would be signed: ${how}`, size: opened.size };
-    const signature = await createSignature(indirect, signer, settings, signal);
+    const { signature, leaf } = await createSignature(indirect, signer, settings, signal);
 
     let timestamp: Date | undefined;
     if (settings.timestamp) {
@@ -94,7 +109,13 @@ export async function signFile(
     // Past this point the file is written to the end even if the deadline passes: never half a file.
     signal?.throwIfAborted();
     await applyEdit(path, await file.signatureEdit(blob));
-    return { status: 'signed', detail: how, timestamp, size: opened.size };
+    return {
+      status: 'signed',
+      detail: how,
+      timestamp,
+      certificate: signingCertificate(leaf),
+      size: opened.size,
+    };
   } finally {
     await opened.close();
   }

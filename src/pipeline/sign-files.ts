@@ -3,13 +3,15 @@ import { UserError, messageOf } from '../errors.js';
 import { recoverJournals } from '../io/in-place-edit.js';
 import type { Signer } from '../signers/signer.js';
 import { mapWithLimit } from './pool.js';
-import { signFile, type SignSettings } from './sign-file.js';
+import { signFile, type SignSettings, type SigningCertificate } from './sign-file.js';
 
 export interface FileResult {
   readonly path: string;
   readonly status: 'signed' | 'skipped' | 'would-sign' | 'failed';
   readonly detail: string;
   readonly timestamp?: Date;
+  /** The certificate of the new signature (signed files). */
+  readonly certificate?: SigningCertificate;
   readonly durationMs: number;
   /** Bytes before signing, when the file could be opened. */
   readonly size?: number;

@@ -4,10 +4,10 @@ import { CertificateClient } from '@azure/keyvault-certificates';
 import { CryptographyClient, type SignatureAlgorithm } from '@azure/keyvault-keys';
 import { p256, p384 } from '@noble/curves/nist.js';
 import type { HashAlgorithm } from '../authenticode/algorithms.js';
-import type { KeyVaultSettings } from '../config/key-source.js';
+import type { KeyVaultSettings } from './key-vault-key-store.js';
 import { UserError, messageOf } from '../errors.js';
 import { boundedHttpClient } from '../io/bounded-http-client.js';
-import { ThrottleGate } from '../pipeline/throttle-gate.js';
+import { ThrottleGate } from './throttle-gate.js';
 import { checkSigningCertificate } from './certificate-checks.js';
 import { throttlingPolicy } from './throttling-policy.js';
 import { verifyDigestSignature } from './digest-signature.js';
@@ -26,6 +26,7 @@ const EC_ALGORITHMS: Partial<Record<HashAlgorithm, SignatureAlgorithm>> = {
 
 export interface KeyVaultSigner extends Signer {
   readonly certificate: X509Certificate;
+  readonly certificates: readonly Buffer[];
 }
 
 /**
@@ -137,10 +138,13 @@ export async function loadKeyVaultSigner(
     );
   }
 
+  const chain = [leaf, ...(await options.chain(leaf))];
   return {
-    certificates: [leaf, ...(await options.chain(leaf))],
-    keyType,
+    certificates: chain,
     certificate,
-    signDigest,
+    signDigest: async (hash, digest, signal) => ({
+      signature: await signDigest(hash, digest, signal),
+      certificates: chain,
+    }),
   };
 }

@@ -8,6 +8,12 @@ import { readPfx } from './pfx.js';
 import { RsaThreads } from './rsa-threads.js';
 import type { KeyType, Signer } from './signer.js';
 
+/** A local key's signer, with what was read from its files: the ordered chain and the key type. */
+export interface LocalSigner extends Signer {
+  readonly certificates: readonly Buffer[];
+  readonly keyType: KeyType;
+}
+
 /** A key on disk: PEM certificate chain + PEM key, or one PKCS#12 file. */
 export type LocalKeyOptions =
   | { readonly certificateFile: string; readonly privateKeyFile: string }
@@ -83,7 +89,7 @@ function orderChain(key: KeyObject, certificates: Buffer[], source: string): Buf
 }
 
 /** A signer whose key is in a local file: for development, tests and self-hosted internal signing. */
-export async function loadLocalSigner(options: LocalKeyOptions): Promise<Signer> {
+export async function loadLocalSigner(options: LocalKeyOptions): Promise<LocalSigner> {
   let key: KeyObject;
   let certificates: Buffer[];
   let source: string;
@@ -109,7 +115,10 @@ export async function loadLocalSigner(options: LocalKeyOptions): Promise<Signer>
     certificates: chain,
     keyType: type,
     async signDigest(hash: HashAlgorithm, digest: Buffer) {
-      return rsa ? rsa.sign(rsaDigestInfo(hash, digest)) : ecdsaSignDigest(key, hash, digest);
+      const signature = rsa
+        ? await rsa.sign(rsaDigestInfo(hash, digest))
+        : ecdsaSignDigest(key, hash, digest);
+      return { signature, certificates: chain };
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { UserError } from '../errors.js';
 import { parseRetryAfter } from '../io/http-error.js';
-import type { ThrottleGate } from '../pipeline/throttle-gate.js';
+import type { ThrottleGate } from './throttle-gate.js';
 
 /** Throttled answers one call may meet in a row: a window or two is normal with many calls in flight. */
 export const MAX_THROTTLED = 30;

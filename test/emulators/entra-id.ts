@@ -33,7 +33,11 @@ export interface EntraId {
   close(): Promise<void>;
 }
 
-const KEY_VAULT_SCOPE = 'https://vault.azure.net/.default';
+/** Scopes it grants, each to its resource's audience (`aud`). */
+const AUDIENCES: Record<string, string> = {
+  'https://vault.azure.net/.default': 'https://vault.azure.net',
+  'https://codesigning.azure.net/.default': 'https://codesigning.azure.net',
+};
 const FEDERATION_AUDIENCE = 'api://AzureADTokenExchange';
 
 function aadError(status: number, error: string, code: string, description: string) {
@@ -143,7 +147,8 @@ export async function startEntraId(pki: TestPki, options: EntraOptions): Promise
     const form = new URLSearchParams(body.toString('utf8'));
     if (form.get('grant_type') !== 'client_credentials')
       return json(response, 400, { error: 'unsupported_grant_type' });
-    if (form.get('scope') !== KEY_VAULT_SCOPE) {
+    const audience = AUDIENCES[form.get('scope') ?? ''];
+    if (!audience) {
       return json(response, 400, {
         error: 'invalid_scope',
         error_description: `AADSTS70011: The provided scope '${form.get('scope')}' is not valid for this emulator.`,
@@ -156,7 +161,7 @@ export async function startEntraId(pki: TestPki, options: EntraOptions): Promise
     const now = Math.floor(Date.now() / 1000);
     const token = jwt.issue({
       iss: `${base}/v2.0`,
-      aud: 'https://vault.azure.net',
+      aud: audience,
       tid: tenant,
       oid: objectId,
       appid: clientId,
