@@ -1,3 +1,5 @@
+import { ARTIFACT_SIGNING_INPUTS } from '../signers/artifact-signing/inputs.js';
+
 /**
  * Every input of the Action, which is also every flag of the CLI (same names): the one place that
  * holds their meaning and defaults. action.yml repeats them for GitHub; a test keeps the two equal.
@@ -70,6 +72,7 @@ export const INPUTS = {
     secret: true,
     description: 'password of pfx-file (CLI: or VAULTSIGN_PFX_PASSWORD)',
   },
+  ...ARTIFACT_SIGNING_INPUTS,
   files: { kind: 'list', value: 'PATHS', description: 'files or globs to sign, newline- or comma-separated' },
   'files-folder': { kind: 'string', value: 'DIR', description: 'folder whose files are signed' },
   'files-folder-filter': {

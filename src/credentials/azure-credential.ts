@@ -118,7 +118,7 @@ function chooseMode(settings: CredentialSettings, env: NodeJS.ProcessEnv): Crede
 }
 
 /**
- * The token credential for Key Vault, per azure-credential; every token it hands out is masked
+ * The token credential for the Azure key stores, per azure-credential; every token it hands out is masked
  * first. `signal` (the run's deadline) ends its requests still in flight.
  */
 export function createCredential(

@@ -91,6 +91,13 @@ export function requestClock(
   };
 }
 
+/** A 2xx reply, read within its limits. */
+export interface BoundedReply {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: Buffer;
+}
+
 /**
  * fetch with every outside read bounded: the body is streamed and cut off at `maxBytes`, the request
  * ends after `firstByteMs` without an answer or `totalMs` in all, and on the caller's signal (whose
@@ -103,6 +110,16 @@ export async function boundedFetch(
   limits: ReplyLimits,
   signal?: AbortSignal,
 ): Promise<Buffer> {
+  return (await boundedRequest(url, init, limits, signal)).body;
+}
+
+/** boundedFetch, for callers that also need the reply's status and headers (e.g. a 202's Operation-Location). */
+export async function boundedRequest(
+  url: string,
+  init: Omit<RequestInit, 'signal'>,
+  limits: ReplyLimits,
+  signal?: AbortSignal,
+): Promise<BoundedReply> {
   const clock = requestClock(url, limits, signal);
   try {
     const response = await fetch(url, { ...init, signal: clock.signal });
@@ -122,7 +139,7 @@ export async function boundedFetch(
     }
     const { bytes, complete } = await readAtMost(response.body, limits.maxBytes);
     if (!complete) throw tooLarge(url, limits);
-    return bytes;
+    return { status: response.status, headers: response.headers, body: bytes };
   } catch (error) {
     signal?.throwIfAborted();
     if (clock.signal.aborted) throw clock.signal.reason;

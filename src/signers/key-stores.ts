@@ -1,11 +1,12 @@
 import type { Inputs } from '../config/inputs.js';
 import { UserError } from '../errors.js';
+import { artifactSigningKeyStore } from './artifact-signing/key-store.js';
 import type { ConfiguredKeyStore, KeyStore } from './key-store.js';
 import { keyVaultKeyStore } from './key-vault-key-store.js';
 import { localKeyStore } from './local-key-store.js';
 
 /** Every key store; each is chosen by its own inputs. */
-export const KEY_STORES: readonly KeyStore[] = [localKeyStore, keyVaultKeyStore];
+export const KEY_STORES: readonly KeyStore[] = [localKeyStore, keyVaultKeyStore, artifactSigningKeyStore];
 
 const given = (inputs: Inputs, store: KeyStore) => store.inputs.filter((name) => inputs[name]);
 const named = (store: KeyStore, names: readonly string[]) => `${store.name} (${names.join(', ')})`;

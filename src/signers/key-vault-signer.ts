@@ -5,9 +5,10 @@ import { CryptographyClient, type SignatureAlgorithm } from '@azure/keyvault-key
 import { p256, p384 } from '@noble/curves/nist.js';
 import type { HashAlgorithm } from '../authenticode/algorithms.js';
 import type { KeyVaultSettings } from './key-vault-key-store.js';
-import { UserError, messageOf } from '../errors.js';
+import { UserError } from '../errors.js';
 import { boundedHttpClient } from '../io/bounded-http-client.js';
 import { ThrottleGate } from './throttle-gate.js';
+import { firstLine, signInFailure } from '../credentials/sign-in-failure.js';
 import { checkSigningCertificate } from './certificate-checks.js';
 import { throttlingPolicy } from './throttling-policy.js';
 import { verifyDigestSignature } from './digest-signature.js';
@@ -54,23 +55,9 @@ function explain(error: unknown, action: string, settings: KeyVaultSettings, rol
     return new UserError(`${action} ${where}: not found (HTTP 404); check the vault URL, name and version`);
   if (status === 401)
     return new UserError(`${action} ${where}: the vault refused the token (HTTP 401): ${firstLine(error)}`);
-  const name = (error as { name?: string }).name ?? '';
-  const entra = /AADSTS\d+:.*?(?= - [A-Z][a-z]+ ID:|$)/.exec(messageOf(error).replace(/\s+/g, ' '));
-  if (entra || /AuthenticationError|CredentialUnavailableError/.test(name)) {
-    const hint = entra?.[0].startsWith('AADSTS700213')
-      ? ' (add a federated credential for this subject to the app registration, or run from a branch, tag or environment it names)'
-      : '';
-    return new UserError(`Azure sign-in failed: ${entra ? entra[0].trim() : firstLine(error)}${hint}`);
-  }
+  const signIn = signInFailure(error);
+  if (signIn) return signIn;
   return error instanceof UserError ? error : new UserError(`${action} ${where} failed: ${firstLine(error)}`);
-}
-
-function firstLine(error: unknown): string {
-  return (
-    messageOf(error)
-      .split('\n')
-      .find((l) => l.trim()) ?? 'unknown error'
-  );
 }
 
 function keyTypeOf(certificate: X509Certificate): KeyType {
