@@ -104,20 +104,26 @@ export const artifactSigningKeyStore: KeyStore = {
       },
       async open(context) {
         // The Azure SDK is most of the bundle: loaded only when a cloud key store is used.
-        const [{ createCredential }, { ArtifactSigningClient }, { explain }, bag] = await Promise.all([
-          import('../../credentials/azure-credential.js'),
-          import('./sign-client.js'),
-          import('./refusals.js'),
-          import('./certificate-bag.js'),
-        ]);
+        const [{ createCredential }, { ArtifactSigningClient }, { explain, refusesEveryCall }, bag] =
+          await Promise.all([
+            import('../../credentials/azure-credential.js'),
+            import('./sign-client.js'),
+            import('./refusals.js'),
+            import('./certificate-bag.js'),
+          ]);
         const { credential: tokens, mode } = createCredential(credential, context, context.signal);
         const full = { ...target, correlationId: target.correlationId ?? workflowRun(context.env) };
         const client = new ArtifactSigningClient(full, tokens);
+        // Once the service refused for good, the other files fail with its reason, without a call each.
+        let refused: Error | undefined;
         return {
           signer: {
             async signDigest(hash, digest, signal) {
+              if (refused) throw refused;
               const answer = await client.sign(hash, digest, signal).catch((error: unknown) => {
-                throw explain(error, full);
+                const explained = explain(error, full);
+                if (refusesEveryCall(error)) refused = explained;
+                throw explained;
               });
               const chain = bag.chainOfSignature(bag.certificatesOfBag(answer.signingCertificate), (key) =>
                 verifyDigestSignature(key, hash, digest, answer.signature),

@@ -10,6 +10,11 @@ const SIGNER_ROLES = [
   'Code Signing Certificate Profile Signer',
 ];
 
+/** A refusal that every further call would meet too (the token, the role, the account or profile). */
+export function refusesEveryCall(error: unknown): boolean {
+  return error instanceof HttpError && [401, 403, 404].includes(error.status);
+}
+
 /** The service's errors as what a release engineer can act on; 403 comes with an empty body. */
 export function explain(error: unknown, target: ArtifactSigningTarget): Error {
   const what = `certificate profile "${target.profile}" of Artifact Signing account "${target.account}" at ${target.endpoint}`;
