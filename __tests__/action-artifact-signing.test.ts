@@ -124,6 +124,7 @@ describe('the Action with Azure Artifact Signing, through GitHub OIDC, under the
   it('signs a folder of dlls and exes while the leaf rotates: every signature carries its own leaf and intermediate', async () => {
     const svc = await service({ rotateEvery: 3 });
     const { dir, files } = await buildOutput('as-rotating');
+    const tokensBefore = entra.tokenRequests;
     const run = await runAction({ ...officialInputs(svc, dir), concurrency: '4' }, jobEnv());
     expect(run.log).not.toMatch(/::error/);
     expect(run.code).toBe(0);
@@ -132,6 +133,8 @@ describe('the Action with Azure Artifact Signing, through GitHub OIDC, under the
     expect(run.log).toMatch(
       /::warning::exclude-environment-credential, exclude-azure-cli-credential: accepted from the official action and ignored/,
     );
+    // One sign-in for the run, shared by the calls in flight together.
+    expect(entra.tokenRequests - tokensBefore).toBe(1);
     // One service call per file, each digest signed once, and the leaf changed during the run.
     expect(svc.stats.accepted).toBe(files.length);
     expect(svc.signedDigests.size).toBe(files.length);

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { TokenCredential } from '@azure/core-auth';
+import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import type { HashAlgorithm } from '../../authenticode/algorithms.js';
 import { UserError } from '../../errors.js';
 import {
@@ -33,6 +33,8 @@ const OPERATION_MS = 240_000;
 /** Polls as often as Retry-After asks, but never more than this apart. */
 const MAX_POLL_MS = 10_000;
 const REQUEST_TRIES = 10;
+/** A token is renewed this long before it expires. */
+const TOKEN_MARGIN_MS = 5 * 60_000;
 const OPERATION_TRIES = 3;
 
 export interface ArtifactSigningTarget {
@@ -86,6 +88,8 @@ function transient(error: unknown): boolean {
 export class ArtifactSigningClient {
   /** A 429 holds back every call of the run until the service's Retry-After. */
   private readonly gate = new ThrottleGate();
+  private token?: AccessToken;
+  private renewing?: Promise<AccessToken>;
 
   constructor(
     private readonly target: ArtifactSigningTarget,
@@ -156,6 +160,23 @@ export class ArtifactSigningClient {
     return location;
   }
 
+  /**
+   * The access token, held until shortly before it expires: the credential may sign in anew on every
+   * call (a GitHub ID token each time), and calls in flight together share one renewal.
+   */
+  private async bearer(signal?: AbortSignal): Promise<string> {
+    if (this.token && this.token.expiresOnTimestamp - Date.now() > TOKEN_MARGIN_MS) return this.token.token;
+    this.renewing ??= this.credential
+      .getToken(SCOPE, { abortSignal: signal })
+      .then((token) => {
+        if (!token) throw new UserError('Azure sign-in gave no token for Artifact Signing');
+        this.token = token;
+        return token;
+      })
+      .finally(() => (this.renewing = undefined));
+    return (await this.renewing).token;
+  }
+
   /** One call, retried on transient failures; a 429 closes the gate for every call. */
   private request(
     url: string,
@@ -165,10 +186,8 @@ export class ArtifactSigningClient {
     return retry(
       async () => {
         await this.gate.wait(signal);
-        const token = await this.credential.getToken(SCOPE, { abortSignal: signal });
-        if (!token) throw new UserError('Azure sign-in gave no token for Artifact Signing');
         const headers: Record<string, string> = {
-          Authorization: `Bearer ${token.token}`,
+          Authorization: `Bearer ${await this.bearer(signal)}`,
           Accept: 'application/json',
           ...(init.body ? { 'Content-Type': 'application/json' } : {}),
           ...(this.target.correlationId ? { 'x-correlation-id': this.target.correlationId } : {}),
