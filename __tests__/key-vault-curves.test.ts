@@ -135,6 +135,21 @@ describe('Key Vault ECDSA keys through the shipped CLI in a workflow run: step (
     },
   );
 
+  it('reports a refused ID token request without printing the request token', async () => {
+    const [file] = await twoFiles('kv-bad-request-token');
+    const before = await readFile(file);
+    const wrong = `${github.requestToken}-revoked`;
+    const run = await runCli(['sign', ...vaultFlags('release-ec'), file], {
+      env: { ...stepEnv(), ACTIONS_ID_TOKEN_REQUEST_TOKEN: wrong },
+    });
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(
+      /GitHub OIDC: the ID token request failed: .*HTTP 401.*; the step needs the ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN of its own job/,
+    );
+    expect(`${run.stdout}${run.stderr}`).not.toContain(github.requestToken);
+    expect((await readFile(file)).equals(before)).toBe(true);
+  });
+
   it('refuses github-oidc in a step without the id-token permission before any file is touched', async () => {
     const [file] = await twoFiles('kv-no-id-token');
     const before = await readFile(file);

@@ -1,5 +1,5 @@
 import { UserError, messageOf } from '../errors.js';
-import { boundedFetch } from '../io/bounded-fetch.js';
+import { boundedFetch, ReplyTooLargeError } from '../io/bounded-fetch.js';
 import { HttpError } from '../io/http-error.js';
 import { retry } from '../io/retry.js';
 
@@ -40,11 +40,14 @@ export async function requestGithubIdToken(
       baseDelayMs: 1000,
       maxDelayMs: 10_000,
       signal,
-      isRetryable: (error) => !(error instanceof HttpError) || error.retryable,
+      isRetryable: (error) =>
+        error instanceof HttpError ? error.retryable : !(error instanceof ReplyTooLargeError),
     },
   ).catch((error: unknown) => {
     // The request token travels in a header: no message names it.
-    throw new UserError(`GitHub OIDC: the ID token request failed: ${messageOf(error)}`);
+    const refused = error instanceof HttpError && (error.status === 401 || error.status === 403);
+    const hint = refused ? '; the step needs the ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN of its own job' : '';
+    throw new UserError(`GitHub OIDC: the ID token request failed: ${messageOf(error)}${hint}`);
   });
   let value: unknown;
   try {
