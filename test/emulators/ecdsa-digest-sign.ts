@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
 
 /** The NIST curves by node's name, with the name Key Vault gives them. */
-export const EC_CURVES = {
+const EC_CURVES = {
   prime256v1: { name: 'P-256', curve: p256 },
   secp384r1: { name: 'P-384', curve: p384 },
   secp521r1: { name: 'P-521', curve: p521 },
