@@ -73,7 +73,7 @@ async function service(overrides: Partial<ArtifactSigningOptions> = {}): Promise
 
 /**
  * An access token as Entra ID issues for scope https://codesigning.azure.net/.default, signed with the Entra
- * emulator's key (its token endpoint grants only the Key Vault scope today).
+ * emulator's key, for tests that need claims its token endpoint would not grant.
  */
 function token(oid = SIGNER.objectId, claims: Record<string, unknown> = {}, issuer = entra.jwt): string {
   const now = Math.floor(Date.now() / 1000);

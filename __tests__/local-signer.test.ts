@@ -56,6 +56,12 @@ describe('local signer', () => {
       () => ({ certificateFile: pki.leaves.ec384.chain, privateKeyFile: pki.leaves.ec384.key }),
       'EC',
     ],
+    [
+      'EC P-521',
+      () => ({ certificateFile: pki.leaves.ec521.chain, privateKeyFile: pki.leaves.ec521.key }),
+      'EC',
+    ],
+    ['EC P-521 PFX', () => ({ pfxFile: pki.leaves.ec521.pfx, pfxPassword: PFX_PASSWORD }), 'EC'],
     ['PFX with AES', () => ({ pfxFile: pki.leaves.rsa.pfx, pfxPassword: PFX_PASSWORD }), 'RSA'],
     ['PFX with 3DES', () => ({ pfxFile: pki.rsaLegacyPfx, pfxPassword: PFX_PASSWORD }), 'RSA'],
     ['EC PFX', () => ({ pfxFile: pki.leaves.ec.pfx, pfxPassword: PFX_PASSWORD }), 'EC'],
@@ -89,6 +95,18 @@ describe('local signer', () => {
     const signer = await loadLocalSigner({ certificateFile: der, privateKeyFile: pki.leaves.rsa.key });
     expect(signer.certificates.map(subject)).toEqual(['CN=vaultsign test signer rsa']);
     expect(await roundTrip(signer, 'sha256')).toBe(true);
+  });
+
+  it('refuses an EC key on a curve other than P-256, P-384 or P-521, naming the curve', async () => {
+    const dir = await scratchDir('signer-k1');
+    const key = join(dir, 'k1.key');
+    const cert = join(dir, 'k1.pem');
+    const curve = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:secp256k1'];
+    const files = ['-nodes', '-keyout', key, '-out', cert];
+    await run('openssl', ['req', '-x509', ...curve, ...files, '-subj', '/CN=k1', '-days', '1']);
+    await expect(loadLocalSigner({ certificateFile: cert, privateKeyFile: key })).rejects.toThrow(
+      /EC key on secp256k1 is not supported \(use RSA 2048–4096, ECDSA P-256, P-384 or P-521\)/,
+    );
   });
 
   it('refuses a digest of the wrong length', async () => {

@@ -45,13 +45,14 @@ export interface TestPki {
   aia: { cert: string; key: string; issuerDer: string };
 }
 
-export type LeafName = 'rsa' | 'rsa4096' | 'ec' | 'ec384';
+export type LeafName = 'rsa' | 'rsa4096' | 'ec' | 'ec384' | 'ec521';
 
 const LEAVES: Record<LeafName, string[]> = {
   rsa: ['-newkey', 'rsa:2048'],
   rsa4096: ['-newkey', 'rsa:4096'],
   ec: ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'],
   ec384: ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384'],
+  ec521: ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-521'],
 };
 
 const EXTENSIONS = `
@@ -287,7 +288,13 @@ function describe(dir: string): TestPki {
     tsaKey: join(dir, 'tsa.key'),
     tsaChain: join(dir, 'tsa-chain.pem'),
     tsaWithoutEku: { cert: join(dir, 'tsa-no-eku.pem'), key: join(dir, 'tsa-no-eku.key') },
-    leaves: { rsa: leaf('rsa'), rsa4096: leaf('rsa4096'), ec: leaf('ec'), ec384: leaf('ec384') },
+    leaves: {
+      rsa: leaf('rsa'),
+      rsa4096: leaf('rsa4096'),
+      ec: leaf('ec'),
+      ec384: leaf('ec384'),
+      ec521: leaf('ec521'),
+    },
     rsaPkcs1Key: join(dir, 'rsa-pkcs1.key'),
     ecSec1Key: join(dir, 'ec-sec1.key'),
     rsaLegacyPfx: join(dir, 'rsa-legacy.pfx'),

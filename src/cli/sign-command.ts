@@ -1,4 +1,5 @@
 import type { SignConfig } from '../config/sign-config.js';
+import { requestGithubIdToken } from '../credentials/github-id-token.js';
 import { messageOf } from '../errors.js';
 import { count, runSigning, totals } from '../pipeline/run-signing.js';
 import type { FileResult } from '../pipeline/sign-files.js';
@@ -18,6 +19,8 @@ export async function runSign(config: SignConfig, io: Console, env: NodeJS.Proce
       env,
       // The terminal is the user's own: nothing to mask, and nothing secret is ever printed.
       mask: () => undefined,
+      // In a workflow `run:` step with id-token: write, GitHub OIDC works as in the Action.
+      getIdToken: (audience) => requestGithubIdToken(env, audience, stop.signal),
       stopSignal: stop.signal,
       reporter: {
         info: io.out,

@@ -1,13 +1,26 @@
 import { constants, privateEncrypt, publicDecrypt, type KeyObject } from 'node:crypto';
-import { p256, p384 } from '@noble/curves/nist.js';
+import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { hashLength, type HashAlgorithm } from '../authenticode/algorithms.js';
 import { toDer } from '../authenticode/der.js';
 import { algorithmIdentifier } from '../authenticode/indirect-data.js';
 import * as asn1js from 'asn1js';
 import { UserError } from '../errors.js';
 
-/** The curves a code signing key may use, by their JWK name. */
-const CURVES = { 'P-256': p256, 'P-384': p384 } as const;
+/** The curves a code signing key may use, by their JWK (and Key Vault) name. */
+export const CURVES = { 'P-256': p256, 'P-384': p384, 'P-521': p521 } as const;
+export type CurveName = keyof typeof CURVES;
+const NAMED_CURVES: Record<string, CurveName> = {
+  prime256v1: 'P-256',
+  secp384r1: 'P-384',
+  secp521r1: 'P-521',
+};
+
+/** The curve of an EC key, when it is one a code signing key may use. */
+export function curveOf(key: KeyObject): CurveName | undefined {
+  return key.asymmetricKeyType === 'ec'
+    ? NAMED_CURVES[key.asymmetricKeyDetails?.namedCurve ?? '']
+    : undefined;
+}
 
 function checkDigest(hash: HashAlgorithm, digest: Buffer): void {
   if (digest.length !== hashLength(hash)) {
@@ -32,10 +45,14 @@ export function rsaSignDigest(key: KeyObject, hash: HashAlgorithm, digest: Buffe
  */
 export function ecdsaSignDigest(key: KeyObject, hash: HashAlgorithm, digest: Buffer): Buffer {
   checkDigest(hash, digest);
-  const jwk = key.export({ format: 'jwk' });
-  const curve = CURVES[jwk.crv as keyof typeof CURVES];
-  if (!curve || !jwk.d) throw new UserError(`unsupported EC key (curve ${jwk.crv}); use P-256 or P-384`);
-  const signature = curve.sign(digest, Buffer.from(jwk.d, 'base64url'), {
+  const name = curveOf(key);
+  const d = name && key.export({ format: 'jwk' }).d;
+  if (!name || !d) {
+    const curve = key.asymmetricKeyDetails?.namedCurve;
+    throw new UserError(`unsupported EC key (curve ${curve}); use P-256, P-384 or P-521`);
+  }
+  // A digest longer than the curve's order is cut to its leftmost bits, as ECDSA prescribes.
+  const signature = CURVES[name].sign(digest, Buffer.from(d, 'base64url'), {
     prehash: false,
     format: 'der',
     lowS: false,
@@ -62,14 +79,15 @@ export function verifyDigestSignature(
         digestInfo(hash, digest),
       );
     }
+    const name = curveOf(key);
+    if (!name) return false;
     const jwk = key.export({ format: 'jwk' });
-    const curve = CURVES[jwk.crv as keyof typeof CURVES];
     const point = Buffer.concat([
       Buffer.from([4]),
       Buffer.from(jwk.x!, 'base64url'),
       Buffer.from(jwk.y!, 'base64url'),
     ]);
-    return !!curve && curve.verify(signature, digest, point, { prehash: false, format: 'der', lowS: false });
+    return CURVES[name].verify(signature, digest, point, { prehash: false, format: 'der', lowS: false });
   } catch {
     return false;
   }

@@ -1,8 +1,7 @@
 import { createHash, randomBytes, type X509Certificate } from 'node:crypto';
 import type { TokenCredential } from '@azure/core-auth';
 import { CertificateClient } from '@azure/keyvault-certificates';
-import { CryptographyClient, type SignatureAlgorithm } from '@azure/keyvault-keys';
-import { p256, p384 } from '@noble/curves/nist.js';
+import { CryptographyClient } from '@azure/keyvault-keys';
 import type { HashAlgorithm } from '../authenticode/algorithms.js';
 import type { KeyVaultSettings } from './key-vault-key-store.js';
 import { UserError } from '../errors.js';
@@ -12,22 +11,11 @@ import { firstLine, signInFailure } from '../credentials/sign-in-failure.js';
 import { checkSigningCertificate } from './certificate-checks.js';
 import { throttlingPolicy } from './throttling-policy.js';
 import { verifyDigestSignature } from './digest-signature.js';
-import type { KeyType, Signer } from './signer.js';
-
-const RSA_ALGORITHMS: Partial<Record<HashAlgorithm, SignatureAlgorithm>> = {
-  sha256: 'RS256',
-  sha384: 'RS384',
-  sha512: 'RS512',
-};
-const EC_ALGORITHMS: Partial<Record<HashAlgorithm, SignatureAlgorithm>> = {
-  sha256: 'ES256',
-  sha384: 'ES384',
-  sha512: 'ES512',
-};
+import { keyVaultScheme } from './key-vault-algorithm.js';
+import type { Signer } from './signer.js';
 
 export interface KeyVaultSigner extends Signer {
   readonly certificate: X509Certificate;
-  readonly certificates: readonly Buffer[];
 }
 
 /**
@@ -60,19 +48,6 @@ function explain(error: unknown, action: string, settings: KeyVaultSettings, rol
   return error instanceof UserError ? error : new UserError(`${action} ${where} failed: ${firstLine(error)}`);
 }
 
-function keyTypeOf(certificate: X509Certificate): KeyType {
-  const type = certificate.publicKey.asymmetricKeyType;
-  if (type === 'rsa') return 'RSA';
-  if (type === 'ec') return 'EC';
-  throw new UserError(`the certificate's key type ${type} is not supported (RSA or EC)`);
-}
-
-/** Key Vault returns ECDSA signatures as r‖s; CMS wants DER. */
-function ecdsaDer(raw: Uint8Array): Buffer {
-  const curve = raw.length === 64 ? p256 : p384;
-  return Buffer.from(curve.Signature.fromBytes(raw, 'compact').toBytes('der'));
-}
-
 /**
  * A signer whose key stays in Azure Key Vault: the certificate is fetched once per run and checked
  * (validity, code signing, key match through a probe signature) before any file is touched.
@@ -103,23 +78,22 @@ export async function loadKeyVaultSigner(
     throw new UserError(`certificate ${settings.certificateName} is disabled in the vault`);
   const leaf = Buffer.from(bundle.cer);
   const certificate = checkSigningCertificate(leaf, `Key Vault certificate ${settings.certificateName}`);
-  const keyType = keyTypeOf(certificate);
+  const scheme = keyVaultScheme(certificate, settings.certificateName);
   const crypto = new CryptographyClient(bundle.keyId, credential, clientOptions(gate));
 
   const signDigest = async (hash: HashAlgorithm, digest: Buffer, signal?: AbortSignal): Promise<Buffer> => {
-    const algorithm = (keyType === 'RSA' ? RSA_ALGORITHMS : EC_ALGORITHMS)[hash];
-    if (!algorithm)
-      throw new UserError(`Key Vault cannot sign a ${hash} digest; use sha256, sha384 or sha512`);
-    const result = await crypto.sign(algorithm, digest, { abortSignal: signal }).catch((error: unknown) => {
+    const { algorithm, value } = scheme.request(hash, digest);
+    const result = await crypto.sign(algorithm, value, { abortSignal: signal }).catch((error: unknown) => {
       throw explain(error, 'signing with the key of', settings, 'Key Vault Crypto User');
     });
-    return keyType === 'RSA' ? Buffer.from(result.result) : ecdsaDer(result.result);
+    return scheme.signature(result.result);
   };
 
-  // One probe signature proves the sign permission and that the vault key is the certificate's.
-  const probe = createHash('sha256').update(randomBytes(32)).digest();
-  const probeSignature = await signDigest('sha256', probe, signal);
-  if (!verifyDigestSignature(certificate.publicKey, 'sha256', probe, probeSignature)) {
+  // One probe signature, with the key's own algorithm, proves the sign permission and that the vault
+  // key is the certificate's.
+  const probe = createHash(scheme.probeHash).update(randomBytes(32)).digest();
+  const probeSignature = await signDigest(scheme.probeHash, probe, signal);
+  if (!verifyDigestSignature(certificate.publicKey, scheme.probeHash, probe, probeSignature)) {
     throw new UserError(
       `the key of ${settings.certificateName} in ${settings.vaultUrl} does not match its certificate`,
     );
@@ -127,7 +101,6 @@ export async function loadKeyVaultSigner(
 
   const chain = [leaf, ...(await options.chain(leaf))];
   return {
-    certificates: chain,
     certificate,
     signDigest: async (hash, digest, signal) => ({
       signature: await signDigest(hash, digest, signal),

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { HashAlgorithm } from '../authenticode/algorithms.js';
 import { UserError } from '../errors.js';
 import { pemBlocks } from '../io/pem.js';
-import { ecdsaSignDigest, rsaDigestInfo } from './digest-signature.js';
+import { curveOf, ecdsaSignDigest, rsaDigestInfo } from './digest-signature.js';
 import { readPfx } from './pfx.js';
 import { RsaThreads } from './rsa-threads.js';
 import type { KeyType, Signer } from './signer.js';
@@ -18,8 +18,6 @@ export interface LocalSigner extends Signer {
 export type LocalKeyOptions =
   | { readonly certificateFile: string; readonly privateKeyFile: string }
   | { readonly pfxFile: string; readonly pfxPassword: string };
-
-const EC_CURVES = ['prime256v1', 'secp384r1'];
 
 async function readInput(path: string, what: string): Promise<Buffer> {
   return readFile(path).catch((error: NodeJS.ErrnoException) => {
@@ -64,10 +62,10 @@ function keyType(key: KeyObject, source: string): KeyType {
       throw new UserError(`${source}: RSA keys of 2048 to 4096 bits are supported, this one has ${bits}`);
     return 'RSA';
   }
-  if (key.asymmetricKeyType === 'ec' && EC_CURVES.includes(details.namedCurve ?? '')) return 'EC';
+  if (curveOf(key)) return 'EC';
   const kind =
     key.asymmetricKeyType === 'ec' ? `EC key on ${details.namedCurve}` : `${key.asymmetricKeyType} key`;
-  throw new UserError(`${source}: ${kind} is not supported (use RSA 2048–4096, ECDSA P-256 or P-384)`);
+  throw new UserError(`${source}: ${kind} is not supported (use RSA 2048–4096, ECDSA P-256, P-384 or P-521)`);
 }
 
 const spki = (key: KeyObject) => key.export({ type: 'spki', format: 'der' });

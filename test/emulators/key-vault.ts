@@ -1,14 +1,12 @@
 import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { p256, p384 } from '@noble/curves/nist.js';
-import type { HashAlgorithm } from '../../src/authenticode/algorithms.js';
-import { ecdsaSignDigest, rsaSignDigest } from '../../src/signers/digest-signature.js';
-import { pemBlocks } from '../../src/io/pem.js';
 import type { TestPki } from '../pki.js';
+import { curveName, ecdsaSignDigestRaw } from './ecdsa-digest-sign.js';
 import type { EntraId } from './entra-id.js';
 import { endless, stall } from '../hostile-replies.js';
 import { json, startHttps } from './https-server.js';
 import { verifyJwt } from './jwt.js';
+import { pkcs1SignDigest, type DigestHash } from './rsa-digest-sign.js';
 
 export const VAULT_HOST = 'vaultsign-test.vault.azure.net';
 
@@ -60,14 +58,29 @@ export interface KeyVault {
 
 /** The one version every certificate and key of the emulator has. */
 export const KEY_VAULT_VERSION = '0123456789abcdef0123456789abcdef';
-const ALGORITHMS: Record<string, HashAlgorithm> = {
-  RS256: 'sha256',
-  RS384: 'sha384',
-  RS512: 'sha512',
-  ES256: 'sha256',
-  ES384: 'sha384',
-  ES512: 'sha512',
+/**
+ * The sign algorithms, as strict as the service: each takes a digest of its hash's length only, and
+ * each ECDSA algorithm one curve only (ES512 is P-521's).
+ */
+const ALGORITHMS: Record<string, { hash: DigestHash; bytes: number; curve?: string }> = {
+  RS256: { hash: 'sha256', bytes: 32 },
+  RS384: { hash: 'sha384', bytes: 48 },
+  RS512: { hash: 'sha512', bytes: 64 },
+  ES256: { hash: 'sha256', bytes: 32, curve: 'P-256' },
+  ES384: { hash: 'sha384', bytes: 48, curve: 'P-384' },
+  ES512: { hash: 'sha512', bytes: 64, curve: 'P-521' },
 };
+
+/** Why the service refuses `alg` for `key`, in its words; undefined when they fit. */
+function incompatible(kid: string, key: KeyObject, alg: string): string | undefined {
+  const { curve } = ALGORITHMS[alg];
+  const keyCurve = curveName(key);
+  const fits = key.asymmetricKeyType === 'rsa' ? !curve : curve !== undefined && curve === keyCurve;
+  if (fits) return undefined;
+  const has = key.asymmetricKeyType === 'rsa' ? 'is an RSA key' : `uses curve '${keyCurve}'`;
+  const needs = curve ? `can only be used with curve '${curve}'` : 'can only be used with RSA keys';
+  return `Key and signing algorithm are incompatible. Key ${kid} ${has}, and algorithm '${alg}' ${needs}.`;
+}
 
 interface Loaded {
   readonly name: string;
@@ -80,13 +93,8 @@ interface Loaded {
 export async function startKeyVault(pki: TestPki, options: KeyVaultOptions): Promise<KeyVault> {
   const loaded: Loaded[] = [];
   for (const c of options.certificates) {
-    const der = pemBlocks(await readFile(c.certificateFile, 'utf8'), 'CERTIFICATE')[0];
-    loaded.push({
-      name: c.name,
-      der,
-      x509: new X509Certificate(der),
-      key: createPrivateKey(await readFile(c.keyFile)),
-    });
+    const x509 = new X509Certificate(await readFile(c.certificateFile));
+    loaded.push({ name: c.name, der: x509.raw, x509, key: createPrivateKey(await readFile(c.keyFile)) });
   }
   const signedDigests = new Map<string, number>();
   const stats = { signCalls: 0, throttled: 0, failed: 0, dropped: 0, unauthorized: 0 };
@@ -215,21 +223,20 @@ export async function startKeyVault(pki: TestPki, options: KeyVaultOptions): Pro
       }
       acceptedAt.push(Date.now());
       const { alg, value } = JSON.parse(body.toString('utf8')) as { alg: string; value: string };
-      const hash = ALGORITHMS[alg];
+      const algorithm = ALGORITHMS[alg];
+      if (!algorithm)
+        return json(response, 400, kvError('BadParameter', `The algorithm '${alg}' is not supported.`));
+      const mismatch = incompatible(kid, entry.key, alg);
+      if (mismatch) return json(response, 400, kvError('BadParameter', mismatch));
       const digest = Buffer.from(value, 'base64url');
-      if (!hash || digest.length !== createHash(hash).digest().length)
-        return json(response, 400, kvError('BadParameter', `Invalid algorithm or digest for ${alg}.`));
-      let signature: Buffer;
-      if (entry.key.asymmetricKeyType === 'rsa') {
-        if (!alg.startsWith('RS'))
-          return json(response, 400, kvError('BadParameter', `${alg} does not fit an RSA key.`));
-        signature = rsaSignDigest(entry.key, hash, digest);
-      } else {
-        const curve = entry.key.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? p384 : p256;
-        signature = Buffer.from(
-          curve.Signature.fromBytes(ecdsaSignDigest(entry.key, hash, digest), 'der').toBytes('compact'),
-        );
+      if (digest.length !== algorithm.bytes) {
+        const message = `Invalid length of 'value': ${digest.length} bytes. ${alg} requires ${algorithm.bytes} bytes, encoded with base64url.`;
+        return json(response, 400, kvError('BadParameter', message));
       }
+      const signature =
+        entry.key.asymmetricKeyType === 'rsa'
+          ? pkcs1SignDigest(entry.key, algorithm.hash, digest)
+          : ecdsaSignDigestRaw(entry.key, digest);
       if (options.corruptAfter !== undefined && acceptedAt.length > options.corruptAfter)
         signature[signature.length - 1] ^= 1;
       const hex = digest.toString('hex');
