@@ -215,7 +215,61 @@ describe('the Action with Azure Artifact Signing, through GitHub OIDC, under the
   });
 });
 
+describe('the CLI with Artifact Signing', () => {
+  it('takes the same names as flags, with a ready access token and the wrapped (2023) status shape', async () => {
+    const svc = await service({ responseShape: 'wrapped', pollsInProgress: 3 });
+    const { files } = await buildOutput('as-cli');
+    const now = Math.floor(Date.now() / 1000);
+    const token = entra.jwt.issue({
+      iss: `${entra.authorityHost}/${TENANT}/v2.0`,
+      aud: 'https://codesigning.azure.net',
+      tid: TENANT,
+      oid: SIGNER.objectId,
+      iat: now,
+      nbf: now - 5,
+      exp: now + 3600,
+    });
+    const run = await runCli(
+      [
+        'sign',
+        '--artifact-signing-endpoint',
+        svc.endpoint,
+        '--artifact-signing-account',
+        'acme',
+        '--artifact-signing-certificate-profile',
+        'release',
+        '--artifact-signing-correlation-id',
+        'release-1.2.3',
+        '--azure-access-token',
+        token,
+        '--timestamp-rfc3161',
+        tsa.url,
+        ...files,
+      ],
+      { env: { NODE_EXTRA_CA_CERTS: pki.https.ca } },
+    );
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(svc.correlationIds).toEqual(files.map(() => 'release-1.2.3'));
+    expect(svc.stats.polls).toBeGreaterThanOrEqual(3 * files.length);
+    for (const file of files) expect((await osslVerify(file, svc.ca.root, pki.rootCa)).ok).toBe(true);
+  });
+});
+
 describe('Artifact Signing refusals, with every file left as it was', () => {
+  it('stops operations that never finish at the timeout, leaving the files unchanged', async () => {
+    const svc = await service({ stallFirst: 1000 });
+    const { dir, files } = await buildOutput('as-stalled');
+    const before = await contents(files);
+    const started = Date.now();
+    const run = await runAction({ ...officialInputs(svc, dir), timeout: '3' }, jobEnv());
+    expect(run.code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(svc.stats.accepted).toBeGreaterThan(0);
+    expect(svc.signedDigests.size).toBe(0);
+    expect(run.log).toMatch(/not signed, unchanged: the 3 s timeout ran out/);
+    expect(await contents(files)).toEqual(before);
+  });
+
   it('refuses timestamp-rfc3161: none before any file is touched or any call is made', async () => {
     const svc = await service();
     const { dir, files } = await buildOutput('as-no-timestamp');
