@@ -3,6 +3,7 @@ import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node
 import * as glob from '@actions/glob';
 import type { FileQuery } from '../config/file-query.js';
 import { UserError } from '../errors.js';
+import { isSidecarFile } from '../io/sidecar-files.js';
 
 export interface Discovery {
   /** Absolute paths, deduplicated and sorted. */
@@ -74,6 +75,8 @@ export async function findFiles(query: FileQuery): Promise<Discovery> {
   const empty: string[] = [];
   const keep = async (files: string[], root: string) => {
     for (const file of files) {
+      // vaultsign's own journals and locks (another run's, in flight) are never inputs.
+      if (isSidecarFile(file)) continue;
       if (await staysInside(file, root)) found.push(resolve(file));
       else notes.push(`${file}: skipped, a symbolic link that leads outside ${root}`);
     }

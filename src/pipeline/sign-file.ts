@@ -80,7 +80,7 @@ export async function signFile(
     }
     // Past this point the file is written to the end even if the deadline passes: never half a file.
     signal?.throwIfAborted();
-    await applyEdit(path, await file.signatureEdit(blob));
+    await applyEdit(path, await file.signatureEdit(blob), opened.state);
     const how = primary
       ? 'appended as a nested signature'
       : file.signature

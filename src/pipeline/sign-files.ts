@@ -1,9 +1,12 @@
 import { resolve } from 'node:path';
-import { messageOf } from '../errors.js';
-import { recoverJournals } from '../io/in-place-edit.js';
+import { messageOf, UserError } from '../errors.js';
+import { lockFile } from '../io/file-lock.js';
+import { EditFailed } from '../io/in-place-edit.js';
+import { findJournals, recoverFile } from '../io/journal.js';
+import { isSidecarFile } from '../io/sidecar-files.js';
 import type { Signer } from '../signers/signer.js';
 import { mapWithLimit } from './pool.js';
-import { signFile, type SignSettings } from './sign-file.js';
+import { signFile, type SignOutcome, type SignSettings } from './sign-file.js';
 
 export interface FileResult {
   readonly path: string;
@@ -33,8 +36,24 @@ export async function signFiles(
 ): Promise<FileResult[]> {
   // The same file named twice (a.exe, ./a.exe) is signed once.
   const unique = [...new Map(paths.map((p) => [resolve(p), p])).values()];
-  await recoverJournals(unique);
+  const journals = await findJournals(unique);
   const { signal } = limits;
+  // The file's lock is held from before it is read until it is written: one signer per file at a time,
+  // and a journal left by a stopped run is applied back first.
+  const signLocked = async (path: string): Promise<SignOutcome> => {
+    if (isSidecarFile(path)) {
+      throw new UserError(
+        'is a journal or lock file vaultsign keeps beside a file while signing it, not a file to sign; leave it out of the file list',
+      );
+    }
+    const lock = await lockFile(path);
+    try {
+      await recoverFile(path, journals.get(resolve(path)) ?? []);
+      return await signFile(path, signer, settings, signal);
+    } finally {
+      await lock.release();
+    }
+  };
   const stopped = (when: string) =>
     `not signed, unchanged: ${limits.stopReason ?? 'the run was stopped'} ${when}`;
   return mapWithLimit(unique, limits.concurrency, async (path) => {
@@ -44,10 +63,14 @@ export async function signFiles(
       result = { path, status: 'failed', detail: stopped('before it started'), durationMs: 0 };
     } else {
       try {
-        const outcome = await signFile(path, signer, settings, signal);
+        const outcome = await signLocked(path);
         result = { path, ...outcome, durationMs: performance.now() - started };
       } catch (error) {
-        const detail = signal?.aborted ? stopped('while it was being signed') : messageOf(error);
+        // A write that failed says what became of the file, whatever stopped the run meanwhile.
+        const detail =
+          signal?.aborted && !(error instanceof EditFailed)
+            ? stopped('while it was being signed')
+            : messageOf(error);
         result = { path, status: 'failed', detail, durationMs: performance.now() - started };
       }
     }

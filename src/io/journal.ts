@@ -1,0 +1,175 @@
+import { open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { UserError } from '../errors.js';
+import { readFully, writeFully } from './exact-io.js';
+import type { FileEdit } from './in-place-edit.js';
+import { osErrorInWords } from './os-error.js';
+import { isGone, thisRun, type RunOwner } from './run-owner.js';
+import { journalPathOf, parseJournalName } from './sidecar-files.js';
+
+/** What a journal holds: enough of the original file to put it back exactly, and who wrote it. */
+export interface Journal {
+  readonly owner: RunOwner;
+  readonly length: number;
+  /** Where the edit's bytes end: anything after both this and `length` was written by someone else. */
+  readonly editEnd: number;
+  readonly tailAt: number;
+  readonly tail: string;
+  readonly patches: { readonly offset: number; readonly bytes: string }[];
+}
+
+async function syncFolder(folder: string): Promise<void> {
+  if (process.platform === 'win32') return; // folders cannot be opened for flushing there, nor need it
+  const handle = await open(folder, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Writes `data` to a new file, every byte and flushed; a failure leaves no file behind. */
+async function writeDurably(path: string, data: Buffer): Promise<void> {
+  const handle = await open(path, 'wx');
+  try {
+    await writeFully(handle, data, 0);
+    await handle.sync();
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await unlink(path).catch(() => undefined);
+    throw error;
+  }
+  await handle.close();
+}
+
+/**
+ * Saves what `edit` will overwrite in `path` (open as `handle`), written in full and flushed under its
+ * final name before anything is touched. Returns the journal and where it is.
+ */
+export async function writeJournal(
+  path: string,
+  handle: FileHandle,
+  edit: FileEdit,
+): Promise<{ journal: Journal; journalPath: string }> {
+  const { size } = await handle.stat();
+  const read = async (offset: number, length: number) => {
+    const wanted = Math.max(0, Math.min(length, size - offset));
+    // An unsigned file has no tail to keep: no read for it.
+    const bytes = wanted > 0 ? await readFully(handle, wanted, offset) : Buffer.alloc(0);
+    if (!bytes) throw new UserError('changed while being signed (it became shorter)');
+    return bytes;
+  };
+  const journal: Journal = {
+    owner: thisRun,
+    length: size,
+    editEnd: edit.truncateTo + edit.append.length,
+    tailAt: edit.truncateTo,
+    tail: (await read(edit.truncateTo, size - edit.truncateTo)).toString('base64'),
+    patches: [],
+  };
+  for (const p of edit.patches)
+    journal.patches.push({
+      offset: p.offset,
+      bytes: (await read(p.offset, p.bytes.length)).toString('base64'),
+    });
+  const journalPath = journalPathOf(path, thisRun);
+  await writeDurably(`${journalPath}.tmp`, Buffer.from(JSON.stringify(journal)));
+  try {
+    await rename(`${journalPath}.tmp`, journalPath);
+    await syncFolder(dirname(path));
+  } catch (error) {
+    await unlink(`${journalPath}.tmp`).catch(() => undefined);
+    await unlink(journalPath).catch(() => undefined);
+    throw error;
+  }
+  return { journal, journalPath };
+}
+
+/** Another program appended to the file while it was edited: it is put back without cutting anything. */
+export class GrewDuringEdit extends Error {}
+
+/**
+ * Puts the journaled bytes back (the original tail first, so no space is freed before it is rewritten).
+ * Bytes beyond the end of what the edit wrote (`editEnd`; by default all of it) belong to another
+ * program: then the file is not cut and `GrewDuringEdit` says so.
+ */
+export async function restoreFromJournal(
+  handle: FileHandle,
+  journal: Journal,
+  editEnd = journal.editEnd,
+): Promise<void> {
+  const grown = (await handle.stat()).size > Math.max(journal.length, editEnd);
+  await writeFully(handle, Buffer.from(journal.tail, 'base64'), journal.tailAt);
+  if (!grown) await handle.truncate(journal.length);
+  for (const patch of journal.patches)
+    await writeFully(handle, Buffer.from(patch.bytes, 'base64'), patch.offset);
+  await handle.sync();
+  if (grown) {
+    throw new GrewDuringEdit(
+      `another program appended to it while the signature was written: its header is put back and nothing is cut, but bytes from offset ${journal.tailAt} may differ from the original`,
+    );
+  }
+  const { size } = await handle.stat();
+  if (size !== journal.length)
+    throw new Error(`the file is ${size} bytes after restoring, not ${journal.length}`);
+}
+
+/** The journals beside `paths`, by file (resolved path): one folder listing per folder. */
+export async function findJournals(paths: readonly string[]): Promise<Map<string, string[]>> {
+  const byFolder = new Map<string, Set<string>>();
+  for (const path of paths) {
+    const folder = dirname(path);
+    if (!byFolder.has(folder)) byFolder.set(folder, new Set());
+    byFolder.get(folder)!.add(basename(path));
+  }
+  const found = new Map<string, string[]>();
+  for (const [folder, names] of byFolder) {
+    for (const entry of await readdir(folder).catch(() => [] as string[])) {
+      const journal = parseJournalName(entry);
+      if (!journal || !names.has(journal.file)) continue;
+      const file = resolve(folder, journal.file);
+      found.set(file, [...(found.get(file) ?? []), join(folder, entry)]);
+    }
+  }
+  return found;
+}
+
+/**
+ * Puts `path` back from the journals a stopped run left beside it, and drops journals that never became
+ * complete (the file was not touched then). Call it holding the file's lock: no run is editing the file,
+ * so a journal is left over unless its owner is still running (it kept a journal it could not apply back;
+ * the file is then refused). Returns true when the file was restored.
+ */
+export async function recoverFile(path: string, journalPaths: readonly string[]): Promise<boolean> {
+  let restored = false;
+  for (const journalPath of journalPaths) {
+    const name = parseJournalName(basename(journalPath))!;
+    if (name.owner && name.owner.pid !== process.pid && !isGone(name.owner)) {
+      throw new UserError(
+        `a vaultsign run that is still going (pid ${name.owner.pid}) left a journal it could not apply (${journalPath}); not signed, unchanged: sign it again once that run has ended`,
+      );
+    }
+    if (!name.unfinished) {
+      const text = await readFile(journalPath, 'utf8').catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return undefined; // another run recovered it first
+        throw error;
+      });
+      if (text === undefined) continue;
+      const handle = await open(path, 'r+');
+      try {
+        await restoreFromJournal(handle, JSON.parse(text) as Journal);
+      } catch (error) {
+        throw new UserError(
+          `restoring it from the journal of an earlier run failed (${osErrorInWords(error)}); not signed: the journal ${journalPath} is kept, sign again to retry`,
+        );
+      } finally {
+        await handle.close();
+      }
+      restored = true;
+    }
+    await unlink(journalPath).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
+  }
+  return restored;
+}
