@@ -1,11 +1,16 @@
 import type { FileHandle } from 'node:fs/promises';
 
-/** Writes all of `bytes` at `offset`: a short write (a disk filling up) is continued, and then fails. */
-export async function writeFully(handle: FileHandle, bytes: Buffer, offset: number): Promise<void> {
+/**
+ * Writes all of `bytes` at `offset` (null: at the end of a file opened for appending): a short write
+ * (a disk filling up) is continued, and then fails.
+ */
+export async function writeFully(handle: FileHandle, bytes: Buffer, offset: number | null): Promise<void> {
   for (let done = 0; done < bytes.length;) {
-    const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, offset + done);
-    if (bytesWritten <= 0)
+    const at = offset === null ? null : offset + done;
+    const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, at);
+    if (bytesWritten <= 0) {
       throw Object.assign(new Error('the disk accepted no more bytes'), { code: 'ENOSPC' });
+    }
     done += bytesWritten;
   }
 }

@@ -27,6 +27,22 @@ async function assertUnchanged(handle: FileHandle, opened: FileState, sizeOnly =
   if (change) throw new Untouched(`changed while being signed (${change})`);
 }
 
+/**
+ * Appends `bytes` at the file's end as the system places it, not at a computed offset: were another
+ * program appending at this very moment, both writes are kept (and the size check that follows fails)
+ * instead of one overwriting the other.
+ */
+async function appendAtEnd(path: string, bytes: Buffer, opened: FileState): Promise<void> {
+  const handle = await open(path, 'a');
+  try {
+    await assertUnchanged(handle, opened, true);
+    await writeFully(handle, bytes, null);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Reads back what `edit` wrote and the file's size: a write the disk did not keep is caught here. */
 async function confirmWritten(handle: FileHandle, edit: FileEdit): Promise<void> {
   const { size } = await handle.stat();
@@ -91,16 +107,19 @@ export async function applyEdit(path: string, edit: FileEdit, opened: FileState)
       await assertUnchanged(handle, opened);
       written = true;
       for (const { offset, bytes } of edit.patches) await writeFully(handle, bytes, offset);
-      // The new tail first, then the cut: an old, longer table is overwritten in place and no space is
-      // freed before the new bytes have it. The size is checked right before each: a file still growing
-      // is never cut.
       await assertUnchanged(handle, opened, true);
       editEnd = Math.max(journal.length, journal.editEnd);
-      await writeFully(handle, edit.append, edit.truncateTo);
-      const end = edit.truncateTo + edit.append.length;
-      if (end < opened.size) {
-        await assertUnchanged(handle, opened, true);
-        await handle.truncate(end);
+      if (edit.truncateTo === opened.size) {
+        await appendAtEnd(path, edit.append, opened);
+      } else {
+        // The new tail first, then the cut: an old, longer table is overwritten in place and no space
+        // is freed before the new bytes have it. The size is checked right before the cut.
+        await writeFully(handle, edit.append, edit.truncateTo);
+        const end = edit.truncateTo + edit.append.length;
+        if (end < opened.size) {
+          await assertUnchanged(handle, opened, true);
+          await handle.truncate(end);
+        }
       }
       await handle.sync();
       await confirmWritten(handle, edit);

@@ -98,20 +98,23 @@ export async function restoreFromJournal(
   journal: Journal,
   editEnd = journal.editEnd,
 ): Promise<void> {
-  const grown = (await handle.stat()).size > Math.max(journal.length, editEnd);
+  const size = (await handle.stat()).size;
+  const grown = size > Math.max(journal.length, editEnd);
   await writeFully(handle, Buffer.from(journal.tail, 'base64'), journal.tailAt);
   if (!grown) await handle.truncate(journal.length);
   for (const patch of journal.patches)
     await writeFully(handle, Buffer.from(patch.bytes, 'base64'), patch.offset);
   await handle.sync();
+  // Grown before the new tail was written: the original, followed by the other program's bytes.
+  if (grown && editEnd <= journal.length) return;
   if (grown) {
     throw new GrewDuringEdit(
-      `another program appended to it while the signature was written: its header is put back and nothing is cut, but bytes from offset ${journal.tailAt} may differ from the original`,
+      `another program appended to it while the signature was written: nothing is cut and its header is put back, but the ${editEnd - journal.tailAt} bytes vaultsign wrote remain in it after offset ${journal.tailAt}`,
     );
   }
-  const { size } = await handle.stat();
-  if (size !== journal.length)
-    throw new Error(`the file is ${size} bytes after restoring, not ${journal.length}`);
+  const now = (await handle.stat()).size;
+  if (now !== journal.length)
+    throw new Error(`the file is ${now} bytes after restoring, not ${journal.length}`);
 }
 
 /** The journals beside `paths`, by file (resolved path): one folder listing per folder. */
@@ -159,6 +162,10 @@ export async function recoverFile(path: string, journalPaths: readonly string[])
       try {
         await restoreFromJournal(handle, JSON.parse(text) as Journal);
       } catch (error) {
+        if (error instanceof GrewDuringEdit) {
+          await unlink(journalPath);
+          throw new UserError(`an earlier run was stopped while signing it and ${error.message}`);
+        }
         throw new UserError(
           `restoring it from the journal of an earlier run failed (${osErrorInWords(error)}); not signed: the journal ${journalPath} is kept, sign again to retry`,
         );
