@@ -1,4 +1,4 @@
-import { open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { readFully, writeFully } from './exact-io.js';
@@ -146,6 +146,8 @@ export async function findJournals(paths: readonly string[]): Promise<Map<string
 export async function recoverFile(path: string, journalPaths: readonly string[]): Promise<boolean> {
   let restored = false;
   for (const journalPath of journalPaths) {
+    // Listed at start-up, maybe gone since: the run that wrote it finished its edit.
+    if (!(await stat(journalPath).catch(() => undefined))) continue;
     const name = parseJournalName(basename(journalPath))!;
     if (name.owner && name.owner.pid !== process.pid && !isGone(name.owner)) {
       throw new UserError(
