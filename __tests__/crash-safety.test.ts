@@ -49,6 +49,7 @@ describe('a kill at any moment', () => {
     const { cli } = await shippedDist();
     let signedAtSomeKill = 0;
     let journaledAtSomeKill = 0;
+    let kills = 0;
     for (let round = 0; round < MAX_KILLS && (round < KILLS || journaledAtSomeKill === 0); round++) {
       const pending = await Promise.all(files.map(async (f) => (await readFile(f)).equals(pristine)));
       // All signed: start over from the original, so later kills still land mid-run.
@@ -63,6 +64,7 @@ describe('a kill at any moment', () => {
       }
       await new Promise((r) => setTimeout(r, Math.random() * 100));
       child.kill('SIGKILL');
+      kills++;
       await new Promise((r) => child.once('exit', r));
       const journaled = new Set(
         (await readdir(dir))
@@ -80,6 +82,9 @@ describe('a kill at any moment', () => {
         signedAtSomeKill++;
       }
     }
+    console.log(
+      `kills: ${kills}, files signed at a kill: ${signedAtSomeKill}, journals left: ${journaledAtSomeKill}`,
+    );
     expect(signedAtSomeKill).toBeGreaterThan(0);
     // Recovery really ran: some kills caught a file mid-edit, and the next run had its journal to apply.
     expect(journaledAtSomeKill).toBeGreaterThan(0);

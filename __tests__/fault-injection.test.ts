@@ -1,9 +1,22 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFile, copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  copyFile,
+  mkdtemp,
+  open,
+  readdir,
+  readFile,
+  rm,
+  truncate,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { openSignable } from '../src/formats/open-file.js';
+import { CHECKSUM_THREAD_MIN_BYTES } from '../src/formats/pe/checksum-thread.js';
+import { readRanges } from '../src/io/ranges.js';
 import { osslVerify } from '../test/osslsigncode.js';
 import { copyFixture, ensurePeFixtures, scratchDir, type PeFixture } from '../test/pe-fixtures.js';
 import { ensureTestPki, keyFlags, type TestPki } from '../test/pki.js';
@@ -290,6 +303,55 @@ describe('a file appended to while it is signed', () => {
     console.log(`growing file: ${JSON.stringify(outcomes)}`);
     expect(problems).toEqual([]);
     expect(outcomes.refused).toBeGreaterThan(0);
+  });
+});
+
+describe('a file cut while its digest is read', () => {
+  it('fails that file with the reason (checksum thread and main read both), nothing rejects unhandled', async () => {
+    const dir = await scratchDir('cut-while-read');
+    const file = await copyFixture(
+      fixtures.find((f) => f.name === 'pe64.exe')!,
+      dir,
+    );
+    await appendFile(file, Buffer.alloc(CHECKSUM_THREAD_MIN_BYTES + (16 << 20), 0x5a));
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const opened = await openSignable(file);
+      await truncate(file, 8 << 20);
+      await expect(opened.file.indirectData('sha256')).rejects.toThrow(/the file changed while being read/);
+      await opened.close();
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect(unhandled).toEqual([]);
+  });
+});
+
+describe('a read that fails while the digest is busy with the chunk before', () => {
+  it('never rejects unhandled', async () => {
+    const dir = await scratchDir('prefetch');
+    const file = join(dir, 'short.bin');
+    // The ranges promise 12 MiB; the file has 5: the read after the first chunk comes up short.
+    await writeFile(file, Buffer.alloc(5 << 20));
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    const handle = await open(file, 'r');
+    try {
+      const digesting = readRanges(handle, [{ start: 0, end: 12 << 20 }], () => {
+        throw new Error('the digest gave up');
+      });
+      await expect(digesting).rejects.toThrow('the digest gave up');
+      await new Promise((r) => setTimeout(r, 200));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await handle.close();
+    }
+    expect(unhandled).toEqual([]);
   });
 });
 

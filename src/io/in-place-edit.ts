@@ -36,8 +36,8 @@ async function appendAtEnd(path: string, bytes: Buffer, opened: FileState): Prom
   const handle = await open(path, 'a');
   try {
     await assertUnchanged(handle, opened, true);
+    // Flushed with the rest of the edit: a flush covers the file, whichever handle wrote.
     await writeFully(handle, bytes, null);
-    await handle.sync();
   } finally {
     await handle.close();
   }
