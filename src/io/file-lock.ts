@@ -91,9 +91,12 @@ export async function lockFile(path: string): Promise<FileLock> {
   const mine: LockRecord = { ...thisRun, token: randomUUID() };
   const text = JSON.stringify(mine);
   for (let attempt = 0; ; attempt++) {
+    if (attempt >= 100) throw heldBy(lockPath, (await readRecord(lockPath))?.record);
     try {
       if (await create(lockPath, text)) break;
     } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new UserError('no such file (its folder does not exist)');
       throw new UserError(
         `cannot create its lock file ${lockPath}: ${osErrorInWords(error)}; not signed, unchanged`,
       );
@@ -103,13 +106,11 @@ export async function lockFile(path: string): Promise<FileLock> {
     if (found.record && !isGone(found.record)) throw heldBy(lockPath, found.record);
     if (!found.record) {
       const age = Date.now() - ((await stat(lockPath).catch(() => undefined))?.mtimeMs ?? 0);
-      if (age < CREATING_MS && attempt < 50) {
+      if (age < CREATING_MS) {
         await sleep(20);
         continue;
       }
-      if (age < CREATING_MS) throw heldBy(lockPath, undefined);
     }
-    if (attempt >= 50) throw heldBy(lockPath, found.record);
     await breakStale(lockPath, found.text);
   }
   return {
