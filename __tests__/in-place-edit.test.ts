@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { appendFile, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { findFiles } from '../src/discovery/find-files.js';
 import { openSignable } from '../src/formats/open-file.js';
 import { lockFile } from '../src/io/file-lock.js';
 import { applyEdit } from '../src/io/in-place-edit.js';
+import { recoverFile, restoreFromJournal, writeJournal } from '../src/io/journal.js';
 import { hostTag } from '../src/io/run-owner.js';
 import { lockPathOf } from '../src/io/sidecar-files.js';
 import { copyFixture, ensurePeFixtures, scratchDir, type PeFixture } from '../test/pe-fixtures.js';
@@ -128,6 +129,45 @@ describe('the per-file lock', () => {
     const gone = await processPid(false);
     await writeFile(lockPathOf(file), lockOf(gone.pid, '00000000'));
     await expect(lockFile(file)).rejects.toThrow(/pid \d+ on another host/);
+  });
+});
+
+describe('restoring from a journal', () => {
+  it('never cuts bytes another program appended after the edit began', async () => {
+    const dir = await scratchDir('restore-grown');
+    const { path, original, edit } = await prepare(dir, Buffer.alloc(3000, 0x30));
+    const handle = await open(path, 'r+');
+    try {
+      const { journal } = await writeJournal(path, handle, edit);
+      for (const { offset, bytes } of edit.patches) await handle.write(bytes, 0, bytes.length, offset);
+      await handle.write(edit.append, 0, edit.append.length, edit.truncateTo);
+      const foreign = Buffer.alloc(700, 0x66);
+      await appendFile(path, foreign);
+      await expect(restoreFromJournal(handle, journal)).rejects.toThrow(
+        /nothing is cut and its header is put back/,
+      );
+      // The header as before, the table still there, every foreign byte kept.
+      expect((await readFile(path)).equals(Buffer.concat([original, edit.append, foreign]))).toBe(true);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it('leaves a journal alone while the run that wrote it is still going', async () => {
+    const dir = await scratchDir('restore-live');
+    const file = join(dir, 'a.exe');
+    await writeFile(file, 'half signed');
+    const owner = await processPid(true);
+    try {
+      const journal = join(dir, `.a.exe.vaultsign-journal-${owner.pid}-${hostTag}`);
+      await writeFile(journal, '{}');
+      await expect(recoverFile(file, [journal])).rejects.toThrow(
+        new RegExp(`a vaultsign run that is still going \\(pid ${owner.pid}\\) left a journal`),
+      );
+      expect(await readFile(journal, 'utf8')).toBe('{}');
+    } finally {
+      owner.end();
+    }
   });
 });
 

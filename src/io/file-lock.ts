@@ -63,9 +63,8 @@ async function breakStale(lockPath: string, staleText: string): Promise<void> {
   const aside = `${lockPath}.stale-${process.pid}-${randomUUID()}`;
   try {
     await rename(lockPath, aside);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw error;
+  } catch {
+    return; // gone already, or (Windows) open in another process right now: the caller tries again
   }
   if ((await readFile(aside, 'utf8').catch(() => '')) !== staleText)
     await link(aside, lockPath).catch(() => undefined);

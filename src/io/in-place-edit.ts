@@ -18,13 +18,13 @@ const UNCHANGED = 'not signed, unchanged';
 /** The edit failed; the message says what became of the file (put back, or where its journal is). */
 export class EditFailed extends UserError {}
 
-/** Thrown before any byte of the file is written. */
-class Untouched extends EditFailed {}
+/** Another program changed the file while it was signed. */
+class ChangedMeanwhile extends EditFailed {}
 
 async function assertUnchanged(handle: FileHandle, opened: FileState, sizeOnly = false): Promise<void> {
   const now = fileState(await handle.stat());
   const change = changeBetween(opened, sizeOnly ? { ...now, mtimeMs: opened.mtimeMs } : now);
-  if (change) throw new Untouched(`changed while being signed (${change})`);
+  if (change) throw new ChangedMeanwhile(`changed while being signed (${change})`);
 }
 
 /**
@@ -47,6 +47,10 @@ async function appendAtEnd(path: string, bytes: Buffer, opened: FileState): Prom
 async function confirmWritten(handle: FileHandle, edit: FileEdit): Promise<void> {
   const { size } = await handle.stat();
   const expected = edit.truncateTo + edit.append.length;
+  if (size > expected)
+    throw new ChangedMeanwhile(
+      `changed while being signed (it grew to ${size} bytes as the signature was written)`,
+    );
   if (size !== expected) throw new Error(`the file is ${size} bytes after writing, not ${expected}`);
   for (const { offset, bytes } of [...edit.patches, { offset: edit.truncateTo, bytes: edit.append }]) {
     const back = await readFully(handle, bytes.length, offset);
@@ -129,7 +133,9 @@ export async function applyEdit(path: string, edit: FileEdit, opened: FileState)
         throw new EditFailed(`${(error as Error).message}; ${UNCHANGED}`);
       }
       const why =
-        error instanceof Untouched ? error.message : `writing the signature failed: ${osErrorInWords(error)}`;
+        error instanceof ChangedMeanwhile
+          ? error.message
+          : `writing the signature failed: ${osErrorInWords(error)}`;
       await rollBack(handle, journal, journalPath, editEnd, why);
     }
     await unlink(journalPath);
