@@ -10,15 +10,12 @@ import { recoverFile, restoreFromJournal, writeJournal } from '../src/io/journal
 import { hostTag } from '../src/io/run-owner.js';
 import { lockPathOf } from '../src/io/sidecar-files.js';
 import { copyFixture, ensurePeFixtures, scratchDir, type PeFixture } from '../test/pe-fixtures.js';
-import { fillUntil, freeBytes, mountTmpfs, type Tmpfs } from '../test/tmpfs.js';
+import { fillUntil, freeBytes, mountTmpfs, tmpfsAvailable, type Tmpfs } from '../test/tmpfs.js';
 
 let fixtures: PeFixture[];
-let disk: Tmpfs;
 beforeAll(async () => {
   fixtures = await ensurePeFixtures();
-  disk = await mountTmpfs(1 << 20);
 });
-afterAll(() => disk?.unmount());
 
 const PAGE = 4096;
 const sidecars = async (dir: string) => (await readdir(dir)).filter((n) => n.includes('.vaultsign-'));
@@ -37,7 +34,12 @@ async function prepare(dir: string, signature: Buffer) {
   return { path, original, edit, state: opened.state };
 }
 
-describe('applyEdit on a disk that fills up', () => {
+(tmpfsAvailable ? describe : describe.skip)('applyEdit on a disk that fills up', () => {
+  let disk: Tmpfs;
+  beforeAll(async () => {
+    disk = await mountTmpfs(1 << 20);
+  });
+  afterAll(() => disk?.unmount());
   beforeEach(async () => {
     for (const name of await readdir(disk.dir)) await rm(join(disk.dir, name));
   });

@@ -45,3 +45,9 @@ export async function fillUntil(dir: string, leave: number, name = 'filler'): Pr
   if (free < leave) throw new Error(`only ${free} bytes free in ${dir}, ${leave} wanted`);
   await writeFile(join(dir, name), Buffer.alloc(free - leave));
 }
+
+/**
+ * Whether tests that fill a tmpfs can run: Linux only, the one system with a small real file system
+ * to mount (GitHub's Windows and macOS runners have none).
+ */
+export const tmpfsAvailable = process.platform === 'linux';
