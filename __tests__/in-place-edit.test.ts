@@ -155,6 +155,20 @@ describe('restoring from a journal', () => {
     }
   });
 
+  it('is not applied to a file rebuilt since (a new file in its place)', async () => {
+    const dir = await scratchDir('restore-rebuilt');
+    const { path, edit } = await prepare(dir, Buffer.alloc(3000, 0x30));
+    const handle = await open(path, 'r+');
+    const { journalPath } = await writeJournal(path, handle, edit);
+    await handle.close();
+    const rebuilt = Buffer.alloc(20_000, 0x72);
+    await writeFile(`${path}.new`, rebuilt);
+    await rename(`${path}.new`, path);
+    expect(await recoverFile(path, [journalPath])).toBe(false);
+    expect((await readFile(path)).equals(rebuilt)).toBe(true);
+    expect(await sidecars(dir)).toEqual([]);
+  });
+
   it('leaves a journal alone while the run that wrote it is still going', async () => {
     const dir = await scratchDir('restore-live');
     const file = join(dir, 'a.exe');

@@ -78,7 +78,8 @@ async function rollBack(
       `${why}, and putting the original bytes back failed too (${osErrorInWords(error)}): the file is damaged until restored; its original bytes are kept in ${journalPath}, and the next vaultsign run on it restores them`,
     );
   }
-  await unlink(journalPath);
+  // A journal that cannot be removed only puts back what is already there.
+  await unlink(journalPath).catch(() => undefined);
   throw new EditFailed(`${why}; ${UNCHANGED}`);
 }
 
@@ -129,7 +130,7 @@ export async function applyEdit(path: string, edit: FileEdit, opened: FileState)
       await confirmWritten(handle, edit);
     } catch (error) {
       if (!written) {
-        await unlink(journalPath);
+        await unlink(journalPath).catch(() => undefined);
         throw new EditFailed(`${(error as Error).message}; ${UNCHANGED}`);
       }
       const why =
@@ -138,7 +139,16 @@ export async function applyEdit(path: string, edit: FileEdit, opened: FileState)
           : `writing the signature failed: ${osErrorInWords(error)}`;
       await rollBack(handle, journal, journalPath, editEnd, why);
     }
-    await unlink(journalPath);
+    // Signed only once the journal is gone: a journal left would put the original back later.
+    await unlink(journalPath).catch((error: unknown) =>
+      rollBack(
+        handle,
+        journal,
+        journalPath,
+        editEnd,
+        `removing its journal failed: ${osErrorInWords(error)}`,
+      ),
+    );
   } finally {
     await handle.close();
   }

@@ -10,6 +10,9 @@ import { journalPathOf, parseJournalName } from './sidecar-files.js';
 /** What a journal holds: enough of the original file to put it back exactly, and who wrote it. */
 export interface Journal {
   readonly owner: RunOwner;
+  /** The file it belongs to (device and inode): a file replaced since is not put back from it. */
+  readonly dev: number;
+  readonly ino: number;
   readonly length: number;
   /** Where the edit's bytes end: anything after both this and `length` was written by someone else. */
   readonly editEnd: number;
@@ -51,7 +54,7 @@ export async function writeJournal(
   handle: FileHandle,
   edit: FileEdit,
 ): Promise<{ journal: Journal; journalPath: string }> {
-  const { size } = await handle.stat();
+  const { size, dev, ino } = await handle.stat();
   const read = async (offset: number, length: number) => {
     const wanted = Math.max(0, Math.min(length, size - offset));
     // An unsigned file has no tail to keep: no read for it.
@@ -61,6 +64,8 @@ export async function writeJournal(
   };
   const journal: Journal = {
     owner: thisRun,
+    dev,
+    ino,
     length: size,
     editEnd: edit.truncateTo + edit.append.length,
     tailAt: edit.truncateTo,
@@ -137,6 +142,45 @@ export async function findJournals(paths: readonly string[]): Promise<Map<string
   return found;
 }
 
+const kept = (journalPath: string) => `not signed: the journal ${journalPath} is kept, sign again to retry`;
+
+/**
+ * Puts `path` back from a complete journal a stopped run left. Returns false when there was nothing to
+ * put back: the journal was taken already, or the file was deleted or rebuilt (a new file in its place)
+ * since, so the journal belongs to a file that is gone.
+ */
+async function applyLeftJournal(path: string, journalPath: string): Promise<boolean> {
+  const text = await readFile(journalPath, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined; // another run recovered it first
+    throw error;
+  });
+  if (text === undefined) return false;
+  const journal = JSON.parse(text) as Journal;
+  const handle = await open(path, 'r+').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw new UserError(
+      `cannot open it to restore it from an earlier run's journal (${osErrorInWords(error)}); ${kept(journalPath)}`,
+    );
+  });
+  try {
+    const now = await handle?.stat();
+    // Journals of earlier versions name no file: applied as before.
+    if (!now || (journal.ino !== undefined && (now.dev !== journal.dev || now.ino !== journal.ino)))
+      return false;
+    await restoreFromJournal(handle!, journal);
+    return true;
+  } catch (error) {
+    if (!(error instanceof GrewDuringEdit))
+      throw new UserError(
+        `restoring it from an earlier run's journal failed (${osErrorInWords(error)}); ${kept(journalPath)}`,
+      );
+    await unlink(journalPath);
+    throw new UserError(`an earlier run was stopped while signing it and ${error.message}`);
+  } finally {
+    await handle?.close();
+  }
+}
+
 /**
  * Puts `path` back from the journals a stopped run left beside it, and drops journals that never became
  * complete (the file was not touched then). Call it holding the file's lock: no run is editing the file,
@@ -154,28 +198,7 @@ export async function recoverFile(path: string, journalPaths: readonly string[])
         `a vaultsign run that is still going (pid ${name.owner.pid}) left a journal it could not apply (${journalPath}); not signed, unchanged: sign it again once that run has ended`,
       );
     }
-    if (!name.unfinished) {
-      const text = await readFile(journalPath, 'utf8').catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return undefined; // another run recovered it first
-        throw error;
-      });
-      if (text === undefined) continue;
-      const handle = await open(path, 'r+');
-      try {
-        await restoreFromJournal(handle, JSON.parse(text) as Journal);
-      } catch (error) {
-        if (error instanceof GrewDuringEdit) {
-          await unlink(journalPath);
-          throw new UserError(`an earlier run was stopped while signing it and ${error.message}`);
-        }
-        throw new UserError(
-          `restoring it from the journal of an earlier run failed (${osErrorInWords(error)}); not signed: the journal ${journalPath} is kept, sign again to retry`,
-        );
-      } finally {
-        await handle.close();
-      }
-      restored = true;
-    }
+    if (!name.unfinished && (await applyLeftJournal(path, journalPath))) restored = true;
     await unlink(journalPath).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error;
     });
