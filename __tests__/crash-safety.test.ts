@@ -55,6 +55,8 @@ describe('a kill at any moment', () => {
       // All signed: start over from the original, so later kills still land mid-run.
       if (!pending.includes(true)) await Promise.all(files.map((f) => copyFile(original, f)));
       const child = spawn(process.execPath, [cli, ...args], { stdio: 'ignore' });
+      // Listened for at once: a run may end on its own before the kill.
+      const exited = new Promise((r) => child.once('exit', r));
       // Kill mid-run: once this round has written its first file, after a random moment more.
       const sizes = async () =>
         (await Promise.all(files.map((f) => stat(f)))).reduce((sum, s) => sum + s.size, 0);
@@ -65,7 +67,7 @@ describe('a kill at any moment', () => {
       await new Promise((r) => setTimeout(r, Math.random() * 100));
       child.kill('SIGKILL');
       kills++;
-      await new Promise((r) => child.once('exit', r));
+      await exited;
       const journaled = new Set(
         (await readdir(dir))
           .map((name) => parseJournalName(name))

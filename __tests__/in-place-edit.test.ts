@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { appendFile, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, open, readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { findFiles } from '../src/discovery/find-files.js';
@@ -124,6 +124,16 @@ describe('the per-file lock', () => {
     await expect(lockFile(file)).rejects.toThrow(new RegExp(`pid ${process.pid}`));
     await lock.release();
     expect(await sidecars(join(file, '..'))).toEqual([]);
+  });
+
+  it('is taken over when left empty by a run killed while creating it', async () => {
+    const file = join(await scratchDir('lock-empty'), 'a.exe');
+    await writeFile(lockPathOf(file), '');
+    const past = new Date(Date.now() - 5_000);
+    await utimes(lockPathOf(file), past, past);
+    const lock = await lockFile(file);
+    expect(JSON.parse(await readFile(lockPathOf(file), 'utf8')).pid).toBe(process.pid);
+    await lock.release();
   });
 
   it('is never taken from another host, whose processes cannot be checked', async () => {

@@ -16,8 +16,11 @@ export interface FileLock {
   release(): Promise<void>;
 }
 
-/** A lock file still empty or half written is being created; after this long its writer is gone. */
-const CREATING_MS = 10_000;
+/**
+ * A lock file still empty or half written is being created (its few bytes take microseconds); one
+ * that stays so this long was left by a run killed while creating it.
+ */
+const CREATING_MS = 2_000;
 
 async function readRecord(lockPath: string): Promise<{ text: string; record?: LockRecord } | undefined> {
   const text = await readFile(lockPath, 'utf8').catch((error: NodeJS.ErrnoException) => {
@@ -106,7 +109,7 @@ export async function lockFile(path: string): Promise<FileLock> {
     if (!found.record) {
       const age = Date.now() - ((await stat(lockPath).catch(() => undefined))?.mtimeMs ?? 0);
       if (age < CREATING_MS) {
-        await sleep(20);
+        await sleep(50);
         continue;
       }
     }
