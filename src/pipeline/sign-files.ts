@@ -1,3 +1,4 @@
+import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { messageOf, UserError } from '../errors.js';
 import { lockFile } from '../io/file-lock.js';
@@ -46,7 +47,8 @@ export async function signFiles(
         'is a journal or lock file vaultsign keeps beside a file while signing it, not a file to sign; leave it out of the file list',
       );
     }
-    const lock = await lockFile(path);
+    // Locked by its real path: a run that names it through a symbolic link meets the same lock.
+    const lock = await lockFile(await realpath(path).catch(() => path));
     try {
       await recoverFile(path, journals.get(resolve(path)) ?? []);
       return await signFile(path, signer, settings, signal);
