@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
-import { appendFile, open, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { recoverJournals, writeJournal } from '../src/io/in-place-edit.js';
+import { appendFile, copyFile, open, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { recoverFile, writeJournal } from '../src/io/journal.js';
+import { hostTag } from '../src/io/run-owner.js';
+import { parseJournalName } from '../src/io/sidecar-files.js';
 import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { osslVerify } from '../test/osslsigncode.js';
@@ -17,6 +19,15 @@ beforeAll(async () => {
 
 const FILES = 60;
 const KILLS = 6;
+/** Kills go on past KILLS until some have caught a file mid-edit (its journal on disk). */
+const MAX_KILLS = 40;
+
+/** The pid of a process that has ended: its journals' owner is gone. */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '0']);
+  await new Promise((r) => child.once('exit', r));
+  return child.pid!;
+}
 
 describe('a kill at any moment', () => {
   it('leaves every file untouched, fully signed, or journaled; the next run restores and signs the rest', async () => {
@@ -37,10 +48,15 @@ describe('a kill at any moment', () => {
 
     const { cli } = await shippedDist();
     let signedAtSomeKill = 0;
-    for (let round = 0; round < KILLS; round++) {
+    let journaledAtSomeKill = 0;
+    let kills = 0;
+    for (let round = 0; round < MAX_KILLS && (round < KILLS || journaledAtSomeKill === 0); round++) {
       const pending = await Promise.all(files.map(async (f) => (await readFile(f)).equals(pristine)));
-      if (!pending.includes(true)) break;
+      // All signed: start over from the original, so later kills still land mid-run.
+      if (!pending.includes(true)) await Promise.all(files.map((f) => copyFile(original, f)));
       const child = spawn(process.execPath, [cli, ...args], { stdio: 'ignore' });
+      // Listened for at once: a run may end on its own before the kill.
+      const exited = new Promise((r) => child.once('exit', r));
       // Kill mid-run: once this round has written its first file, after a random moment more.
       const sizes = async () =>
         (await Promise.all(files.map((f) => stat(f)))).reduce((sum, s) => sum + s.size, 0);
@@ -50,22 +66,33 @@ describe('a kill at any moment', () => {
       }
       await new Promise((r) => setTimeout(r, Math.random() * 100));
       child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
-      const journals = new Set(await readdir(dir));
+      kills++;
+      await exited;
+      const journaled = new Set(
+        (await readdir(dir))
+          .map((name) => parseJournalName(name))
+          .flatMap((j) => (j && !j.unfinished ? [j.file] : [])),
+      );
+      journaledAtSomeKill += journaled.size;
       for (const file of files) {
         const bytes = await readFile(file);
         if (bytes.equals(pristine)) continue;
         // Mid-edit files carry a journal; the next run puts them back.
-        if (journals.has(`.${basename(file)}.vaultsign-journal`)) continue;
+        if (journaled.has(basename(file))) continue;
         const verdict = await osslVerify(file, pki.rootCa);
         expect({ file, ok: verdict.ok }).toEqual({ file, ok: true });
         signedAtSomeKill++;
       }
     }
+    console.log(
+      `kills: ${kills}, files signed at a kill: ${signedAtSomeKill}, journals left: ${journaledAtSomeKill}`,
+    );
     expect(signedAtSomeKill).toBeGreaterThan(0);
+    // Recovery really ran: some kills caught a file mid-edit, and the next run had its journal to apply.
+    expect(journaledAtSomeKill).toBeGreaterThan(0);
 
     // A journal that was never completed (killed while writing it): the next run drops it.
-    await writeFile(join(dir, '.f0.exe.vaultsign-journal.tmp'), '{"length":');
+    await writeFile(join(dir, `.f0.exe.vaultsign-journal-${await deadPid()}-${hostTag}.tmp`), '{"length":');
     const finish = await runCli(args);
     expect(finish.code).toBe(0);
     for (const file of files) expect((await osslVerify(file, pki.rootCa)).ok).toBe(true);
@@ -87,7 +114,7 @@ describe('journal recovery', () => {
       append: Buffer.alloc(3000, 0xcc),
     };
     const handle = await open(file, 'r+');
-    await writeJournal(file, handle, edit);
+    const { journalPath } = await writeJournal(file, handle, edit);
     // A kill halfway: patched, cut, and only part of the new tail written.
     await handle.write(edit.patches[0].bytes, 0, 8, 0x90);
     await handle.truncate(edit.truncateTo);
@@ -95,7 +122,7 @@ describe('journal recovery', () => {
     await handle.close();
     expect((await readFile(file)).equals(original)).toBe(false);
 
-    expect(await recoverJournals([file])).toEqual([file]);
+    expect(await recoverFile(file, [journalPath])).toBe(true);
     expect((await readFile(file)).equals(original)).toBe(true);
     expect((await readdir(dir)).filter((n) => n.includes('journal'))).toEqual([]);
   });

@@ -129,7 +129,7 @@ describe('differential checks against osslsigncode', () => {
     });
     signature.signerInfo.unsignedAttrs!.attributes = [];
     signature.addUnsignedValue(OID.rfc3161Timestamp, fromDer(foreign.token, 'token'));
-    await applyEdit(file, await opened.file.signatureEdit(signature.toDer()));
+    await applyEdit(file, await opened.file.signatureEdit(signature.toDer()), opened.state);
     await opened.close();
 
     const run = await runCli(['verify', '--ca-file', pki.rootCa, file]);

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -42,6 +43,25 @@ async function states(files: string[], originals: string[]): Promise<('signed' |
   );
 }
 
+/** Signals `child` `delayMs` after it starts signing (Node's start-up on a loaded machine varies). */
+function signalWhenSigning(
+  name: NodeJS.Signals,
+  delayMs: number,
+  onSignal: (child: ChildProcess) => void = () => undefined,
+) {
+  return (child: ChildProcess) => {
+    let armed = false;
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (armed || !/^signing \d+ file/m.test(chunk.toString())) return;
+      armed = true;
+      setTimeout(() => {
+        child.kill(name);
+        onSignal(child);
+      }, delayMs);
+    });
+  };
+}
+
 const reported = (output: string, file: string) =>
   new RegExp(`^(signed|failed)\\s+${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: `, 'm').exec(output)?.[1];
 
@@ -60,13 +80,7 @@ describe('a cancelled run', () => {
       let signalledAt = 0;
       const run = await runCli(
         ['sign', ...keyFlags(pki), '--timestamp-rfc3161', slowTsa.url, '--concurrency', '2', ...files],
-        {
-          during: (child) =>
-            setTimeout(() => {
-              signalledAt = performance.now();
-              child.kill(name);
-            }, delayMs),
-        },
+        { during: signalWhenSigning(name, delayMs, () => (signalledAt = performance.now())) },
       );
       const exitMs = performance.now() - signalledAt;
       expect(run.code).toBe(name === 'SIGINT' ? 130 : 143);
@@ -94,13 +108,7 @@ describe('a cancelled run', () => {
     const { dir, files, originals } = await batch('signal-twice');
     const run = await runCli(
       ['sign', ...keyFlags(pki), '--timestamp-rfc3161', slowTsa.url, '--concurrency', '2', ...files],
-      {
-        during: (child) =>
-          setTimeout(() => {
-            child.kill('SIGTERM');
-            setTimeout(() => child.kill('SIGTERM'), 5);
-          }, 800),
-      },
+      { during: signalWhenSigning('SIGTERM', 800, (child) => setTimeout(() => child.kill('SIGTERM'), 5)) },
     );
     expect(run.code).toBe(143);
     // The next run finds any journal left behind, restores the file, and signs everything.
@@ -122,7 +130,7 @@ describe('a cancelled run', () => {
       },
       {},
       undefined,
-      (child) => setTimeout(() => child.kill('SIGTERM'), 700),
+      signalWhenSigning('SIGTERM', 700),
     );
     expect(run.code).not.toBe(0);
     expect(run.log).toContain('received SIGTERM: stopping');

@@ -4,6 +4,7 @@ import * as glob from '@actions/glob';
 import type { FileQuery } from '../config/file-query.js';
 import { UserError } from '../errors.js';
 import { expandBraces } from './braces.js';
+import { isSidecarFile } from '../io/sidecar-files.js';
 
 export interface Discovery {
   /** Absolute paths, deduplicated and sorted. */
@@ -121,6 +122,8 @@ export async function findFiles(
   const empty: string[] = [];
   const keep = async (files: string[], root: string) => {
     for (const file of files) {
+      // vaultsign's own journals and locks (another run's, in flight) are never inputs.
+      if (isSidecarFile(file)) continue;
       const why = await leftOut(file, root);
       if (why) notes.push(`${file}: skipped, ${why}`);
       else found.push(resolve(file));

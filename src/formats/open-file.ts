@@ -1,11 +1,14 @@
 import { open, stat } from 'node:fs/promises';
 import { UserError } from '../errors.js';
+import { fileState, type FileState } from '../io/file-state.js';
 import type { SignableFile } from './format.js';
 import { HEAD_BYTES, detectFormat, supportedFormats } from './registry.js';
 
 export interface OpenedFile {
   readonly file: SignableFile;
   readonly size: number;
+  /** The file as it was opened: signing writes to it only if it is still the same. */
+  readonly state: FileState;
   close(): Promise<void>;
 }
 
@@ -22,19 +25,21 @@ export async function openSignable(path: string): Promise<OpenedFile> {
     throw new UserError(`cannot open it for reading (${error.code ?? error.message})`);
   });
   try {
-    const head = Buffer.alloc(Math.min(HEAD_BYTES, info.size));
+    // The state of what was opened, not of the path: the digest is computed from this one.
+    const state = fileState(await handle.stat());
+    const head = Buffer.alloc(Math.min(HEAD_BYTES, state.size));
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
     if (bytesRead !== head.length) throw new UserError('the file changed while being read');
     const format = detectFormat(head);
     if (!format) {
       throw new UserError(
-        info.size === 0
+        state.size === 0
           ? 'the file is empty'
           : `not a file format vaultsign can sign (supported: ${supportedFormats()}); leave it out of the file list`,
       );
     }
-    const file = await format.open(handle, info.size, head);
-    return { file, size: info.size, close: () => handle.close() };
+    const file = await format.open(handle, state.size, head);
+    return { file, size: state.size, state, close: () => handle.close() };
   } catch (error) {
     await handle.close();
     throw error;

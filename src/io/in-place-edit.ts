@@ -1,5 +1,9 @@
-import { open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { UserError } from '../errors.js';
+import { readFully, writeFully } from './exact-io.js';
+import { changeBetween, fileState, type FileState } from './file-state.js';
+import { GrewDuringEdit, restoreFromJournal, writeJournal, type Journal } from './journal.js';
+import { osErrorInWords } from './os-error.js';
 
 /** A change to a file that keeps most of it: patch some bytes, cut the tail, append new bytes. */
 export interface FileEdit {
@@ -9,130 +13,143 @@ export interface FileEdit {
   readonly append: Buffer;
 }
 
-/**
- * What a journal holds: enough of the original file to put it back exactly. Written (and flushed)
- * before the file is touched, removed once the edit is on disk.
- */
-interface Journal {
-  readonly length: number;
-  readonly tailAt: number;
-  readonly tail: string;
-  readonly patches: { readonly offset: number; readonly bytes: string }[];
+const UNCHANGED = 'not signed, unchanged';
+
+/** The edit failed; the message says what became of the file (put back, or where its journal is). */
+export class EditFailed extends UserError {}
+
+/** Another program changed the file while it was signed. */
+class ChangedMeanwhile extends EditFailed {}
+
+async function assertUnchanged(handle: FileHandle, opened: FileState, sizeOnly = false): Promise<void> {
+  const now = fileState(await handle.stat());
+  const change = changeBetween(opened, sizeOnly ? { ...now, mtimeMs: opened.mtimeMs } : now);
+  if (change) throw new ChangedMeanwhile(`changed while being signed (${change})`);
 }
 
-const journalName = (path: string) => join(dirname(path), `.${basename(path)}.vaultsign-journal`);
-const JOURNAL = /^\.(.+)\.vaultsign-journal$/;
-
-async function syncFolder(folder: string): Promise<void> {
-  if (process.platform === 'win32') return; // folders cannot be opened for flushing there, nor need it
-  const handle = await open(folder, 'r');
+/**
+ * Appends `bytes` at the file's end as the system places it, not at a computed offset: were another
+ * program appending at this very moment, both writes are kept (and the size check that follows fails)
+ * instead of one overwriting the other.
+ */
+async function appendAtEnd(path: string, bytes: Buffer, opened: FileState): Promise<void> {
+  const handle = await open(path, 'a');
   try {
-    await handle.sync();
+    await assertUnchanged(handle, opened, true);
+    // Flushed with the rest of the edit: a flush covers the file, whichever handle wrote.
+    await writeFully(handle, bytes, null);
   } finally {
     await handle.close();
   }
 }
 
-async function writeDurably(path: string, data: string | Buffer): Promise<void> {
-  const handle = await open(path, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/**
- * Saves what `edit` will overwrite, flushed and under its final name, before anything is touched.
- * The handle must be open on `path`.
- */
-export async function writeJournal(path: string, handle: FileHandle, edit: FileEdit): Promise<string> {
+/** Reads back what `edit` wrote and the file's size: a write the disk did not keep is caught here. */
+async function confirmWritten(handle: FileHandle, edit: FileEdit): Promise<void> {
   const { size } = await handle.stat();
-  const read = async (offset: number, length: number) => {
-    const buffer = Buffer.alloc(Math.max(0, Math.min(length, size - offset)));
-    // An unsigned file has no tail to keep: no read for it.
-    if (buffer.length > 0) await handle.read(buffer, 0, buffer.length, offset);
-    return buffer;
-  };
-  const journal: Journal = {
-    length: size,
-    tailAt: edit.truncateTo,
-    tail: (await read(edit.truncateTo, size - edit.truncateTo)).toString('base64'),
-    patches: await Promise.all(
-      edit.patches.map(async (p) => ({
-        offset: p.offset,
-        bytes: (await read(p.offset, p.bytes.length)).toString('base64'),
-      })),
-    ),
-  };
-  const target = journalName(path);
-  await writeDurably(`${target}.tmp`, JSON.stringify(journal));
-  await rename(`${target}.tmp`, target);
-  await syncFolder(dirname(path));
-  return target;
+  const expected = edit.truncateTo + edit.append.length;
+  if (size > expected)
+    throw new ChangedMeanwhile(
+      `changed while being signed (it grew to ${size} bytes as the signature was written)`,
+    );
+  if (size !== expected) throw new Error(`the file is ${size} bytes after writing, not ${expected}`);
+  for (const { offset, bytes } of [...edit.patches, { offset: edit.truncateTo, bytes: edit.append }]) {
+    const back = await readFully(handle, bytes.length, offset);
+    if (!back?.equals(bytes))
+      throw new Error(`the bytes read back at offset ${offset} differ from those written`);
+  }
+}
+
+/** Puts the original back after a failed write; when that fails too, the journal stays and the error says where. */
+async function rollBack(
+  handle: FileHandle,
+  journal: Journal,
+  journalPath: string,
+  editEnd: number,
+  why: string,
+): Promise<never> {
+  try {
+    await restoreFromJournal(handle, journal, editEnd);
+  } catch (error) {
+    if (error instanceof GrewDuringEdit) {
+      await unlink(journalPath);
+      throw new EditFailed(`${why}; not signed: ${error.message}`);
+    }
+    throw new EditFailed(
+      `${why}, and putting the original bytes back failed too (${osErrorInWords(error)}): the file is damaged until restored; its original bytes are kept in ${journalPath}, and the next vaultsign run on it restores them`,
+    );
+  }
+  // A journal that cannot be removed only puts back what is already there.
+  await unlink(journalPath).catch(() => undefined);
+  throw new EditFailed(`${why}; ${UNCHANGED}`);
 }
 
 /**
  * Applies `edit` in place, without copying the file: a multi-GB installer costs a few KB of writes.
- * Crash safety comes from the journal: a kill at any moment leaves the file untouched, fully edited,
- * or with a journal that `recoverJournals` (run before every signing run) uses to restore it.
+ * `opened` is the file as it was read for signing; a file that changed since is not touched. The
+ * caller holds the file's lock. Every write is checked in full and read back; any failure puts the
+ * original back from the journal before this returns. Once started it runs to its end: a deadline or
+ * a signal never stops it halfway. A kill leaves the file untouched, fully edited, or journaled (the
+ * next run restores it).
  */
-export async function applyEdit(path: string, edit: FileEdit): Promise<void> {
-  const handle = await open(path, 'r+');
+export async function applyEdit(path: string, edit: FileEdit, opened: FileState): Promise<void> {
+  const handle = await open(path, 'r+').catch((error: unknown) => {
+    throw new EditFailed(`cannot open it for writing: ${osErrorInWords(error)}; ${UNCHANGED}`);
+  });
   try {
-    const journal = await writeJournal(path, handle, edit);
-    for (const { offset, bytes } of edit.patches) await handle.write(bytes, 0, bytes.length, offset);
-    await handle.truncate(edit.truncateTo);
-    await handle.write(edit.append, 0, edit.append.length, edit.truncateTo);
-    await handle.sync();
-    await unlink(journal);
-  } finally {
-    await handle.close();
-  }
-}
-
-async function restore(path: string, journal: Journal): Promise<void> {
-  const handle = await open(path, 'r+');
-  try {
-    const tail = Buffer.from(journal.tail, 'base64');
-    await handle.truncate(journal.tailAt);
-    await handle.write(tail, 0, tail.length, journal.tailAt);
-    await handle.truncate(journal.length);
-    for (const patch of journal.patches) {
-      const bytes = Buffer.from(patch.bytes, 'base64');
-      await handle.write(bytes, 0, bytes.length, patch.offset);
-    }
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/**
- * Puts back every file among `paths` that a killed run left mid-edit, and removes journals that never
- * became complete (the file was not touched then). One folder listing per folder. Returns the restored files.
- */
-export async function recoverJournals(paths: readonly string[]): Promise<string[]> {
-  const byFolder = new Map<string, Set<string>>();
-  for (const path of paths) {
-    const folder = dirname(path);
-    if (!byFolder.has(folder)) byFolder.set(folder, new Set());
-    byFolder.get(folder)!.add(basename(path));
-  }
-  const restored: string[] = [];
-  for (const [folder, names] of byFolder) {
-    for (const entry of await readdir(folder).catch(() => [] as string[])) {
-      const unfinished = entry.endsWith('.vaultsign-journal.tmp');
-      const match = JOURNAL.exec(unfinished ? entry.slice(0, -4) : entry);
-      if (!match || !names.has(match[1])) continue;
-      const journalPath = join(folder, entry);
-      if (!unfinished) {
-        await restore(join(folder, match[1]), JSON.parse(await readFile(journalPath, 'utf8')) as Journal);
-        restored.push(join(folder, match[1]));
+    await assertUnchanged(handle, opened).catch((error: Error) => {
+      throw new EditFailed(`${error.message}; ${UNCHANGED}`);
+    });
+    const { journal, journalPath } = await writeJournal(path, handle, edit).catch((error: unknown) => {
+      const why =
+        error instanceof UserError ? error.message : `writing its journal failed: ${osErrorInWords(error)}`;
+      throw new EditFailed(`${why}; ${UNCHANGED}`);
+    });
+    let written = false;
+    /** How far the file may hold our bytes: a rollback cuts nothing beyond it. */
+    let editEnd = journal.length;
+    try {
+      // Last look after the journal's flush, before the first byte is written.
+      await assertUnchanged(handle, opened);
+      written = true;
+      for (const { offset, bytes } of edit.patches) await writeFully(handle, bytes, offset);
+      await assertUnchanged(handle, opened, true);
+      editEnd = Math.max(journal.length, journal.editEnd);
+      if (edit.truncateTo === opened.size) {
+        await appendAtEnd(path, edit.append, opened);
+      } else {
+        // The new tail first, then the cut: an old, longer table is overwritten in place and no space
+        // is freed before the new bytes have it. The size is checked right before the cut.
+        await writeFully(handle, edit.append, edit.truncateTo);
+        const end = edit.truncateTo + edit.append.length;
+        if (end < opened.size) {
+          await assertUnchanged(handle, opened, true);
+          await handle.truncate(end);
+        }
       }
-      await unlink(journalPath);
+      await handle.sync();
+      await confirmWritten(handle, edit);
+    } catch (error) {
+      if (!written) {
+        await unlink(journalPath).catch(() => undefined);
+        throw new EditFailed(`${(error as Error).message}; ${UNCHANGED}`);
+      }
+      const why =
+        error instanceof ChangedMeanwhile
+          ? error.message
+          : `writing the signature failed: ${osErrorInWords(error)}`;
+      await rollBack(handle, journal, journalPath, editEnd, why);
     }
+    // Signed only once the journal is gone: a journal left would put the original back later.
+    await unlink(journalPath).catch((error: unknown) =>
+      rollBack(
+        handle,
+        journal,
+        journalPath,
+        editEnd,
+        `removing its journal failed: ${osErrorInWords(error)}`,
+      ),
+    );
+  } finally {
+    await handle.close();
   }
-  return restored;
 }

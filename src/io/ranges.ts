@@ -47,9 +47,15 @@ export async function readRanges(
     return readExactly(handle, buffers[index % 2].subarray(0, length), offset);
   };
   let next = pieces.length ? read(0) : undefined;
-  for (let index = 0; index < pieces.length; index++) {
-    const chunk = await next!;
-    next = index + 1 < pieces.length ? read(index + 1) : undefined;
-    await onChunk(chunk, pieces[index].offset);
+  try {
+    for (let index = 0; index < pieces.length; index++) {
+      const chunk = await next!;
+      next = index + 1 < pieces.length ? read(index + 1) : undefined;
+      await onChunk(chunk, pieces[index].offset);
+    }
+  } finally {
+    // When onChunk throws, the read already started is waited for (its failure is the caller's error
+    // already): no read in flight after this returns, and no rejection left unhandled.
+    await next?.catch(() => undefined);
   }
 }

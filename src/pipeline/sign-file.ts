@@ -108,7 +108,7 @@ export async function signFile(
     }
     // Past this point the file is written to the end even if the deadline passes: never half a file.
     signal?.throwIfAborted();
-    await applyEdit(path, await file.signatureEdit(blob));
+    await applyEdit(path, await file.signatureEdit(blob), opened.state);
     return {
       status: 'signed',
       detail: how,

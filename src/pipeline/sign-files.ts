@@ -1,9 +1,13 @@
+import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { UserError, messageOf } from '../errors.js';
-import { recoverJournals } from '../io/in-place-edit.js';
+import { messageOf, UserError } from '../errors.js';
+import { lockFile } from '../io/file-lock.js';
+import { EditFailed } from '../io/in-place-edit.js';
+import { findJournals, recoverFile } from '../io/journal.js';
+import { isSidecarFile } from '../io/sidecar-files.js';
 import type { Signer } from '../signers/signer.js';
 import { mapWithLimit } from './pool.js';
-import { signFile, type SignSettings, type SigningCertificate } from './sign-file.js';
+import { signFile, type SignOutcome, type SignSettings, type SigningCertificate } from './sign-file.js';
 
 export interface FileResult {
   readonly path: string;
@@ -53,7 +57,26 @@ export async function signFiles(
   // The same file named twice (a.exe, ./a.exe) is signed once.
   const unique = [...new Map(paths.map((p) => [resolve(p), p])).values()];
   const { signal, dryRun } = limits;
-  if (!dryRun) await recoverJournals(unique);
+  // A dry run writes nothing, not even a lock: it reads the files as they are.
+  const journals = dryRun ? new Map<string, string[]>() : await findJournals(unique);
+  // The file's lock is held from before it is read until it is written: one signer per file at a time,
+  // and a journal left by a stopped run is applied back first.
+  const signLocked = async (path: string): Promise<SignOutcome> => {
+    if (isSidecarFile(path)) {
+      throw new UserError(
+        'is a journal or lock file vaultsign keeps beside a file while signing it, not a file to sign; leave it out of the file list',
+      );
+    }
+    if (dryRun) return signFile(path, signer, settings, { signal, dryRun });
+    // Locked by its real path: a run that names it through a symbolic link meets the same lock.
+    const lock = await lockFile(await realpath(path).catch(() => path));
+    try {
+      await recoverFile(path, journals.get(resolve(path)) ?? []);
+      return await signFile(path, signer, settings, { signal });
+    } finally {
+      await lock.release();
+    }
+  };
   const stopped = (when: string) => `not signed, unchanged: ${stopReason(signal!)} ${when}`;
   return mapWithLimit(unique, limits.concurrency, async (path) => {
     const started = performance.now();
@@ -62,10 +85,14 @@ export async function signFiles(
       result = { path, status: 'failed', detail: stopped('before it started'), durationMs: 0 };
     } else {
       try {
-        const outcome = await signFile(path, signer, settings, { signal, dryRun });
+        const outcome = await signLocked(path);
         result = { path, ...outcome, durationMs: performance.now() - started };
       } catch (error) {
-        const detail = signal?.aborted ? stopped('while it was being signed') : failure(error);
+        // A write that failed says what became of the file, whatever stopped the run meanwhile.
+        const detail =
+          signal?.aborted && !(error instanceof EditFailed)
+            ? stopped('while it was being signed')
+            : failure(error);
         result = { path, status: 'failed', detail, durationMs: performance.now() - started };
       }
     }

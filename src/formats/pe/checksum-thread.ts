@@ -28,19 +28,33 @@ for (const { start, end } of ranges) {
 parentPort.postMessage({ ...checksum });
 `;
 
+export interface ChecksumThread {
+  readonly result: Promise<PeChecksum>;
+  /** Ends the thread and waits until it no longer reads the file (before its descriptor is closed). */
+  stop(): Promise<void>;
+}
+
 /**
  * The PE checksum of `ranges` of the open file `fd` (gaps count as zero bytes), summed on another
  * thread while the caller hashes the same bytes: for large files the two together then take as long
  * as the hash alone.
  */
-export function checksumOnThread(fd: number, ranges: readonly ByteRange[]): Promise<PeChecksum> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(threadSource(PeChecksum.toString()), {
-      eval: true,
-      workerData: { fd, ranges, chunkBytes: 1 << 20 },
-    });
+export function checksumOnThread(fd: number, ranges: readonly ByteRange[]): ChecksumThread {
+  const worker = new Worker(threadSource(PeChecksum.toString()), {
+    eval: true,
+    workerData: { fd, ranges, chunkBytes: 1 << 20 },
+  });
+  const result = new Promise<PeChecksum>((resolve, reject) => {
     worker.once('message', (state: object) => resolve(Object.assign(new PeChecksum(), state)));
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`the checksum thread stopped (exit code ${code})`)));
   });
+  // A stopped thread's result is nobody's concern any more.
+  result.catch(() => undefined);
+  return {
+    result,
+    async stop() {
+      await worker.terminate();
+    },
+  };
 }

@@ -61,16 +61,23 @@ class PeFile implements SignableFile {
         ? checksumOnThread(this.handle.fd, hashed)
         : undefined;
     const inline = this.checksumBase || onThread ? undefined : new PeChecksum();
-    const [threaded] = await Promise.all([
-      onThread,
-      readRanges(this.handle, hashed, (chunk, offset) => {
-        hasher.update(chunk);
-        if (!inline) return;
-        if (offset === checksumOffset + 4) inline.update(Buffer.alloc(4));
-        if (offset === certDirOffset + 8) inline.update(Buffer.alloc(8));
-        inline.update(chunk);
-      }),
-    ]);
+    let threaded: PeChecksum | undefined;
+    try {
+      [threaded] = await Promise.all([
+        onThread?.result,
+        readRanges(this.handle, hashed, (chunk, offset) => {
+          hasher.update(chunk);
+          if (!inline) return;
+          if (offset === checksumOffset + 4) inline.update(Buffer.alloc(4));
+          if (offset === certDirOffset + 8) inline.update(Buffer.alloc(8));
+          inline.update(chunk);
+        }),
+      ]);
+    } catch (error) {
+      // The file failed: its thread must not read on (the descriptor is closed next).
+      await onThread?.stop();
+      throw error;
+    }
     this.checksumBase ??= threaded ?? inline;
     return hasher.update(Buffer.alloc(this.padding)).digest();
   }

@@ -1,5 +1,5 @@
-export const id = 389;
-export const ids = [389];
+export const id = 727;
+export const ids = [727];
 export const modules = {
 
 /***/ 2024:
@@ -71,7 +71,7 @@ function boundedHttpClient(options = {}) {
 
 /***/ }),
 
-/***/ 1389:
+/***/ 9727:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -88,8 +88,6 @@ var external_node_crypto_ = __webpack_require__(7598);
 var esm = __webpack_require__(4177);
 // EXTERNAL MODULE: ./node_modules/@azure/keyvault-keys/dist/esm/index.js + 26 modules
 var dist_esm = __webpack_require__(5732);
-// EXTERNAL MODULE: ./node_modules/@noble/curves/nist.js + 6 modules
-var nist = __webpack_require__(534);
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __webpack_require__(3916);
 // EXTERNAL MODULE: ./src/io/bounded-http-client.ts
@@ -146,8 +144,81 @@ function throttlingPolicy(gate) {
     };
 }
 
-// EXTERNAL MODULE: ./src/signers/digest-signature.ts
-var digest_signature = __webpack_require__(2792);
+// EXTERNAL MODULE: ./src/signers/digest-signature.ts + 7 modules
+var digest_signature = __webpack_require__(6114);
+;// CONCATENATED MODULE: ./src/signers/key-vault-algorithm.ts
+
+
+const RSA_ALGORITHMS = {
+    sha256: 'RS256',
+    sha384: 'RS384',
+    sha512: 'RS512',
+};
+/** Key Vault binds each ECDSA algorithm to one curve and requires its hash's length of digest. */
+const EC_ALGORITHMS = {
+    'P-256': { algorithm: 'ES256', hash: 'sha256', bytes: 32 },
+    'P-384': { algorithm: 'ES384', hash: 'sha384', bytes: 48 },
+    'P-521': { algorithm: 'ES512', hash: 'sha512', bytes: 64 },
+};
+/** The order's length in bytes: r and s each take this many in Key Vault's r‖s answer. */
+const SCALAR_BYTES = { 'P-256': 32, 'P-384': 48, 'P-521': 66 };
+function refuseSha1(hash) {
+    if (hash === 'sha1')
+        throw new errors/* UserError */.y('Key Vault cannot sign a sha1 digest; use sha256, sha384 or sha512');
+}
+/**
+ * `digest` in the length Key Vault requires, yielding the same ECDSA signature. ECDSA signs a hash as
+ * the integer of its leftmost bits, as many as the curve's order has: P-256's and P-384's orders have
+ * 256 and 384 bits, so a longer file digest cut to 32 or 48 bytes is exactly what a verifier uses;
+ * P-521's 521 bits exceed every digest, which stays whole. A shorter digest counts as its integer,
+ * which leading zero bytes do not change.
+ */
+function fitted(digest, bytes) {
+    if (digest.length >= bytes)
+        return digest.subarray(0, bytes);
+    return Buffer.concat([Buffer.alloc(bytes - digest.length), digest]);
+}
+function ecScheme(curve) {
+    const { algorithm, hash: probeHash, bytes } = EC_ALGORITHMS[curve];
+    return {
+        keyType: 'EC',
+        probeHash,
+        request(hash, digest) {
+            refuseSha1(hash);
+            return { algorithm, value: fitted(digest, bytes) };
+        },
+        // Key Vault answers r‖s, each as long as the curve's order; CMS carries DER.
+        signature(answer) {
+            if (answer.length !== 2 * SCALAR_BYTES[curve]) {
+                throw new errors/* UserError */.y(`Key Vault answered a ${answer.length}-byte ECDSA signature; one on ${curve} has ${2 * SCALAR_BYTES[curve]}`);
+            }
+            return Buffer.from(digest_signature/* CURVES */.H1[curve].Signature.fromBytes(answer, 'compact').toBytes('der'));
+        },
+    };
+}
+const RSA_SCHEME = {
+    keyType: 'RSA',
+    probeHash: 'sha256',
+    request(hash, digest) {
+        refuseSha1(hash);
+        return { algorithm: RSA_ALGORITHMS[hash], value: digest };
+    },
+    signature: (answer) => Buffer.from(answer),
+};
+/** The scheme for `certificate`'s key; a key Key Vault cannot sign code with is refused before any file. */
+function keyVaultScheme(certificate, name) {
+    const key = certificate.publicKey;
+    if (key.asymmetricKeyType === 'rsa')
+        return RSA_SCHEME;
+    const curve = (0,digest_signature/* curveOf */.Fi)(key);
+    if (curve)
+        return ecScheme(curve);
+    const what = key.asymmetricKeyType === 'ec'
+        ? `an EC key on ${key.asymmetricKeyDetails?.namedCurve}`
+        : `a ${key.asymmetricKeyType} key`;
+    throw new errors/* UserError */.y(`certificate ${name} has ${what}; vaultsign signs with RSA keys or EC keys on P-256, P-384 or P-521`);
+}
+
 ;// CONCATENATED MODULE: ./src/signers/key-vault-signer.ts
 
 
@@ -159,16 +230,6 @@ var digest_signature = __webpack_require__(2792);
 
 
 
-const RSA_ALGORITHMS = {
-    sha256: 'RS256',
-    sha384: 'RS384',
-    sha512: 'RS512',
-};
-const EC_ALGORITHMS = {
-    sha256: 'ES256',
-    sha384: 'ES384',
-    sha512: 'ES512',
-};
 /**
  * Client options: the SDK retries failures with backoff; throttling goes through the vault's gate;
  * every reply is capped and timed. Each call passes the run's AbortSignal, which ends its retries.
@@ -206,19 +267,6 @@ function firstLine(error) {
         .split('\n')
         .find((l) => l.trim()) ?? 'unknown error');
 }
-function keyTypeOf(certificate) {
-    const type = certificate.publicKey.asymmetricKeyType;
-    if (type === 'rsa')
-        return 'RSA';
-    if (type === 'ec')
-        return 'EC';
-    throw new errors/* UserError */.y(`the certificate's key type ${type} is not supported (RSA or EC)`);
-}
-/** Key Vault returns ECDSA signatures as r‖s; CMS wants DER. */
-function ecdsaDer(raw) {
-    const curve = raw.length === 64 ? nist/* p256 */.s9 : nist/* p384 */.sL;
-    return Buffer.from(curve.Signature.fromBytes(raw, 'compact').toBytes('der'));
-}
 /**
  * A signer whose key stays in Azure Key Vault: the certificate is fetched once per run and checked
  * (validity, code signing, key match through a probe signature) before any file is touched.
@@ -241,26 +289,25 @@ async function loadKeyVaultSigner(settings, credential, options) {
         throw new errors/* UserError */.y(`certificate ${settings.certificateName} is disabled in the vault`);
     const leaf = Buffer.from(bundle.cer);
     const certificate = (0,certificate_checks/* checkSigningCertificate */.t)(leaf, `Key Vault certificate ${settings.certificateName}`);
-    const keyType = keyTypeOf(certificate);
+    const scheme = keyVaultScheme(certificate, settings.certificateName);
     const crypto = new dist_esm/* CryptographyClient */.k1(bundle.keyId, credential, clientOptions(gate));
     const signDigest = async (hash, digest, signal) => {
-        const algorithm = (keyType === 'RSA' ? RSA_ALGORITHMS : EC_ALGORITHMS)[hash];
-        if (!algorithm)
-            throw new errors/* UserError */.y(`Key Vault cannot sign a ${hash} digest; use sha256, sha384 or sha512`);
-        const result = await crypto.sign(algorithm, digest, { abortSignal: signal }).catch((error) => {
+        const { algorithm, value } = scheme.request(hash, digest);
+        const result = await crypto.sign(algorithm, value, { abortSignal: signal }).catch((error) => {
             throw explain(error, 'signing with the key of', settings, 'Key Vault Crypto User');
         });
-        return keyType === 'RSA' ? Buffer.from(result.result) : ecdsaDer(result.result);
+        return scheme.signature(result.result);
     };
-    // One probe signature proves the sign permission and that the vault key is the certificate's.
-    const probe = (0,external_node_crypto_.createHash)('sha256').update((0,external_node_crypto_.randomBytes)(32)).digest();
-    const probeSignature = await signDigest('sha256', probe, signal);
-    if (!(0,digest_signature/* verifyDigestSignature */.Ew)(certificate.publicKey, 'sha256', probe, probeSignature)) {
+    // One probe signature, with the key's own algorithm, proves the sign permission and that the vault
+    // key is the certificate's.
+    const probe = (0,external_node_crypto_.createHash)(scheme.probeHash).update((0,external_node_crypto_.randomBytes)(32)).digest();
+    const probeSignature = await signDigest(scheme.probeHash, probe, signal);
+    if (!(0,digest_signature/* verifyDigestSignature */.Ew)(certificate.publicKey, scheme.probeHash, probe, probeSignature)) {
         throw new errors/* UserError */.y(`the key of ${settings.certificateName} in ${settings.vaultUrl} does not match its certificate`);
     }
     return {
         certificates: [leaf, ...(await options.chain(leaf))],
-        keyType,
+        keyType: scheme.keyType,
         certificate,
         signDigest,
     };

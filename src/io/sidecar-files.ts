@@ -1,0 +1,38 @@
+import { basename, dirname, join } from 'node:path';
+import type { RunOwner } from './run-owner.js';
+
+/**
+ * The files vaultsign keeps beside a file while it signs it: a lock (`.NAME.vaultsign-lock`) and a
+ * journal naming its owner (`.NAME.vaultsign-journal-PID-HOST`, first written as `….tmp`). They are
+ * never inputs.
+ */
+const SIDECAR = /^\..+\.vaultsign-(?:journal|lock)(?:[-.].*)?$/;
+const JOURNAL = /^\.(.+)\.vaultsign-journal(?:-(\d+)-([0-9a-f]+))?(\.tmp)?$/;
+
+export function isSidecarFile(path: string): boolean {
+  return SIDECAR.test(basename(path));
+}
+
+export function lockPathOf(path: string): string {
+  return join(dirname(path), `.${basename(path)}.vaultsign-lock`);
+}
+
+export function journalPathOf(path: string, owner: RunOwner): string {
+  return join(dirname(path), `.${basename(path)}.vaultsign-journal-${owner.pid}-${owner.host}`);
+}
+
+export interface JournalName {
+  /** The name of the file it belongs to, in the same folder. */
+  readonly file: string;
+  /** Undefined for a journal of a version that did not name its owner. */
+  readonly owner?: { readonly pid: number; readonly host: string };
+  /** Never completed: the file was not touched yet when its writer stopped. */
+  readonly unfinished: boolean;
+}
+
+export function parseJournalName(name: string): JournalName | undefined {
+  const match = JOURNAL.exec(name);
+  if (!match) return undefined;
+  const owner = match[2] ? { pid: Number(match[2]), host: match[3] } : undefined;
+  return { file: match[1], owner, unfinished: match[4] !== undefined };
+}
