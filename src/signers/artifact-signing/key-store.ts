@@ -42,7 +42,12 @@ function endpointOf(value: string): string {
     throw new UserError(
       `artifact-signing-endpoint: "${value}" must use https (https://REGION.codesigning.azure.net)`,
     );
-  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+  if (url.pathname.replace(/\/+$/, '') || url.search) {
+    throw new UserError(
+      `artifact-signing-endpoint: "${value}" has a path; give the endpoint alone (https://REGION.codesigning.azure.net)`,
+    );
+  }
+  return url.origin;
 }
 
 function targetOf(inputs: Inputs): Omit<ArtifactSigningTarget, 'correlationId'> & { correlationId?: string } {
@@ -57,12 +62,14 @@ function targetOf(inputs: Inputs): Omit<ArtifactSigningTarget, 'correlationId'> 
       `${missing.map((m) => m[0]).join(' and ')} ${missing.length > 1 ? 'are' : 'is'} missing: Artifact Signing needs artifact-signing-endpoint, artifact-signing-account and artifact-signing-certificate-profile (or the official action's endpoint, trusted-signing-account-name and certificate-profile-name)`,
     );
   }
-  return {
-    endpoint: endpointOf(endpoint!),
-    account: account!,
-    profile: profile!,
-    correlationId: oneOf(inputs, NAMES.correlationId),
-  };
+  const correlationId = oneOf(inputs, NAMES.correlationId);
+  // It travels as an HTTP header: printable ASCII only.
+  if (correlationId && !/^[\x20-\x7e]+$/.test(correlationId)) {
+    throw new UserError(
+      `artifact-signing-correlation-id: "${correlationId}" holds characters other than printable ASCII; use letters, digits and punctuation`,
+    );
+  }
+  return { endpoint: endpointOf(endpoint!), account: account!, profile: profile!, correlationId };
 }
 
 /** The workflow run that asked for the signature, so the service's logs lead back to it. */
