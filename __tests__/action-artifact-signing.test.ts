@@ -216,7 +216,7 @@ describe('the Action with Azure Artifact Signing, through GitHub OIDC, under the
 });
 
 describe('the CLI with Artifact Signing', () => {
-  it('takes the same names as flags, with a ready access token and the wrapped (2023) status shape', async () => {
+  it('takes the same names as flags, with a ready access token, a sha384 file digest and the wrapped (2023) status shape', async () => {
     const svc = await service({ responseShape: 'wrapped', pollsInProgress: 3 });
     const { files } = await buildOutput('as-cli');
     const now = Math.floor(Date.now() / 1000);
@@ -240,6 +240,9 @@ describe('the CLI with Artifact Signing', () => {
         'release',
         '--artifact-signing-correlation-id',
         'release-1.2.3',
+        // RS384 for a sha384 file digest: the service refuses a digest of another length than its algorithm's.
+        '--file-digest',
+        'sha384',
         '--azure-access-token',
         token,
         '--timestamp-rfc3161',
@@ -251,7 +254,15 @@ describe('the CLI with Artifact Signing', () => {
     expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
     expect(svc.correlationIds).toEqual(files.map(() => 'release-1.2.3'));
     expect(svc.stats.polls).toBeGreaterThanOrEqual(3 * files.length);
-    for (const file of files) expect((await osslVerify(file, svc.ca.root, pki.rootCa)).ok).toBe(true);
+    for (const file of files) {
+      const verdict = await osslVerify(file, svc.ca.root, pki.rootCa);
+      expect({ ok: verdict.ok, sha384: /Message digest algorithm\s*: SHA384/i.test(verdict.output) }).toEqual(
+        {
+          ok: true,
+          sha384: true,
+        },
+      );
+    }
   });
 });
 
