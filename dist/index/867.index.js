@@ -94,7 +94,7 @@ function chooseMode(settings, env) {
     return 'azure-cli';
 }
 /**
- * The token credential for Key Vault, per azure-credential; every token it hands out is masked
+ * The token credential for the Azure key stores, per azure-credential; every token it hands out is masked
  * first. `signal` (the run's deadline) ends its requests still in flight.
  */
 function createCredential(settings, context, signal) {

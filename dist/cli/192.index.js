@@ -1,6 +1,35 @@
-export const id = 727;
-export const ids = [727];
+export const id = 192;
+export const ids = [192];
 export const modules = {
+
+/***/ 9754:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   T: () => (/* binding */ firstLine),
+/* harmony export */   V: () => (/* binding */ signInFailure)
+/* harmony export */ });
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(3916);
+
+function firstLine(error) {
+    return ((0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .messageOf */ .b)(error)
+        .split('\n')
+        .find((l) => l.trim()) ?? 'unknown error');
+}
+/** An Entra ID sign-in that failed, as a release engineer can act on it; undefined for other errors. */
+function signInFailure(error) {
+    const name = error.name ?? '';
+    const entra = /AADSTS\d+:.*?(?= - [A-Z][a-z]+ ID:|$)/.exec((0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .messageOf */ .b)(error).replace(/\s+/g, ' '));
+    if (!entra && !/AuthenticationError|CredentialUnavailableError/.test(name))
+        return undefined;
+    const hint = entra?.[0].startsWith('AADSTS700213')
+        ? ' (add a federated credential for this subject to the app registration, or run from a branch, tag or environment it names)'
+        : '';
+    return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .y(`Azure sign-in failed: ${entra ? entra[0].trim() : firstLine(error)}${hint}`);
+}
+
+
+/***/ }),
 
 /***/ 2024:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
@@ -71,7 +100,7 @@ function boundedHttpClient(options = {}) {
 
 /***/ }),
 
-/***/ 9727:
+/***/ 8192:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -92,26 +121,10 @@ var dist_esm = __webpack_require__(5732);
 var errors = __webpack_require__(3916);
 // EXTERNAL MODULE: ./src/io/bounded-http-client.ts
 var bounded_http_client = __webpack_require__(2024);
-// EXTERNAL MODULE: external "node:timers/promises"
-var promises_ = __webpack_require__(8500);
-;// CONCATENATED MODULE: ./src/pipeline/throttle-gate.ts
-
-/**
- * One per service, shared by all its calls: a throttled answer closes the gate for every call until
- * the service's Retry-After, so the waiting calls go out together when its window reopens, instead of
- * each probing a full window on its own schedule or all of them slowing down for good.
- */
-class ThrottleGate {
-    openAt = 0;
-    async wait(signal) {
-        for (let delay = this.openAt - Date.now(); delay > 0; delay = this.openAt - Date.now())
-            await (0,promises_.setTimeout)(delay, undefined, { signal });
-    }
-    close(forMs) {
-        this.openAt = Math.max(this.openAt, Date.now() + forMs);
-    }
-}
-
+// EXTERNAL MODULE: ./src/signers/throttle-gate.ts
+var throttle_gate = __webpack_require__(3571);
+// EXTERNAL MODULE: ./src/credentials/sign-in-failure.ts
+var sign_in_failure = __webpack_require__(9754);
 // EXTERNAL MODULE: ./src/signers/certificate-checks.ts
 var certificate_checks = __webpack_require__(8444);
 // EXTERNAL MODULE: ./src/io/http-error.ts
@@ -230,6 +243,7 @@ function keyVaultScheme(certificate, name) {
 
 
 
+
 /**
  * Client options: the SDK retries failures with backoff; throttling goes through the vault's gate;
  * every reply is capped and timed. Each call passes the run's AbortSignal, which ends its retries.
@@ -251,21 +265,11 @@ function explain(error, action, settings, role) {
     if (status === 404)
         return new errors/* UserError */.y(`${action} ${where}: not found (HTTP 404); check the vault URL, name and version`);
     if (status === 401)
-        return new errors/* UserError */.y(`${action} ${where}: the vault refused the token (HTTP 401): ${firstLine(error)}`);
-    const name = error.name ?? '';
-    const entra = /AADSTS\d+:.*?(?= - [A-Z][a-z]+ ID:|$)/.exec((0,errors/* messageOf */.b)(error).replace(/\s+/g, ' '));
-    if (entra || /AuthenticationError|CredentialUnavailableError/.test(name)) {
-        const hint = entra?.[0].startsWith('AADSTS700213')
-            ? ' (add a federated credential for this subject to the app registration, or run from a branch, tag or environment it names)'
-            : '';
-        return new errors/* UserError */.y(`Azure sign-in failed: ${entra ? entra[0].trim() : firstLine(error)}${hint}`);
-    }
-    return error instanceof errors/* UserError */.y ? error : new errors/* UserError */.y(`${action} ${where} failed: ${firstLine(error)}`);
-}
-function firstLine(error) {
-    return ((0,errors/* messageOf */.b)(error)
-        .split('\n')
-        .find((l) => l.trim()) ?? 'unknown error');
+        return new errors/* UserError */.y(`${action} ${where}: the vault refused the token (HTTP 401): ${(0,sign_in_failure/* firstLine */.T)(error)}`);
+    const signIn = (0,sign_in_failure/* signInFailure */.V)(error);
+    if (signIn)
+        return signIn;
+    return error instanceof errors/* UserError */.y ? error : new errors/* UserError */.y(`${action} ${where} failed: ${(0,sign_in_failure/* firstLine */.T)(error)}`);
 }
 /**
  * A signer whose key stays in Azure Key Vault: the certificate is fetched once per run and checked
@@ -274,7 +278,7 @@ function firstLine(error) {
  */
 async function loadKeyVaultSigner(settings, credential, options) {
     const { signal } = options;
-    const gate = new ThrottleGate();
+    const gate = new throttle_gate/* ThrottleGate */.g();
     const certificates = new esm/* CertificateClient */.d3(settings.vaultUrl, credential, clientOptions(gate));
     const bundle = await (settings.certificateVersion
         ? certificates.getCertificateVersion(settings.certificateName, settings.certificateVersion, {
@@ -305,12 +309,42 @@ async function loadKeyVaultSigner(settings, credential, options) {
     if (!(0,digest_signature/* verifyDigestSignature */.Ew)(certificate.publicKey, scheme.probeHash, probe, probeSignature)) {
         throw new errors/* UserError */.y(`the key of ${settings.certificateName} in ${settings.vaultUrl} does not match its certificate`);
     }
+    const chain = [leaf, ...(await options.chain(leaf))];
     return {
-        certificates: [leaf, ...(await options.chain(leaf))],
-        keyType: scheme.keyType,
         certificate,
-        signDigest,
+        signDigest: async (hash, digest, signal) => ({
+            signature: await signDigest(hash, digest, signal),
+            certificates: chain,
+        }),
     };
+}
+
+
+/***/ }),
+
+/***/ 3571:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   g: () => (/* binding */ ThrottleGate)
+/* harmony export */ });
+/* harmony import */ var node_timers_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(8500);
+/* harmony import */ var node_timers_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__webpack_require__.n(node_timers_promises__WEBPACK_IMPORTED_MODULE_0__);
+
+/**
+ * One per service, shared by all its calls: a throttled answer closes the gate for every call until
+ * the service's Retry-After, so the waiting calls go out together when its window reopens, instead of
+ * each probing a full window on its own schedule or all of them slowing down for good.
+ */
+class ThrottleGate {
+    openAt = 0;
+    async wait(signal) {
+        for (let delay = this.openAt - Date.now(); delay > 0; delay = this.openAt - Date.now())
+            await (0,node_timers_promises__WEBPACK_IMPORTED_MODULE_0__.setTimeout)(delay, undefined, { signal });
+    }
+    close(forMs) {
+        this.openAt = Math.max(this.openAt, Date.now() + forMs);
+    }
 }
 
 
