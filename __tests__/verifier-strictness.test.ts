@@ -77,10 +77,21 @@ describe('the certificate table is read exactly as written', () => {
       '8 stray bytes after the last entry',
       (t: Buffer) => Buffer.concat([t, Buffer.from('EXTRA!!!')]),
       /entry at offset \d+ has (length|revision)/,
+      'rejects',
     ],
-    ['16 zero bytes after the last entry', (t: Buffer) => Buffer.concat([t, Buffer.alloc(16)]), /length 0/],
-    ['revision 0x0100', (t: Buffer) => (t.writeUInt16LE(0x0100, 4), t), /revision 0x100/],
-    ['certificate type 1 (X.509)', (t: Buffer) => (t.writeUInt16LE(1, 6), t), /type 1, not PKCS_SIGNED_DATA/],
+    [
+      '16 zero bytes after the last entry',
+      (t: Buffer) => Buffer.concat([t, Buffer.alloc(16)]),
+      /length 0/,
+      'rejects',
+    ],
+    ['revision 0x0100', (t: Buffer) => (t.writeUInt16LE(0x0100, 4), t), /revision 0x100/, 'rejects'],
+    [
+      'certificate type 1 (X.509)',
+      (t: Buffer) => (t.writeUInt16LE(1, 6), t),
+      /type 1, not PKCS_SIGNED_DATA/,
+      'rejects',
+    ],
     [
       'a signature whose outer DER length overruns into the zero padding',
       (t: Buffer) => {
@@ -90,6 +101,7 @@ describe('the certificate table is read exactly as written', () => {
         return out;
       },
       /canonical DER|not valid DER/,
+      'rejects',
     ],
     [
       'non-zero bytes after the signature inside its entry',
@@ -104,7 +116,7 @@ describe('the certificate table is read exactly as written', () => {
       // CVE-2013-3900 padding check. We take the stricter side.
       'accepts',
     ],
-  ] as [string, (t: Buffer) => Buffer, RegExp, 'accepts'?][])(
+  ] as [string, (t: Buffer) => Buffer, RegExp, 'accepts' | 'rejects'][])(
     'refuses %s',
     async (_case, mutate, why, osslsigncode) => {
       const file = await signedCopy('table');
