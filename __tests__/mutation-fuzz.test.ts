@@ -15,7 +15,7 @@ import { runCli } from '../test/run-cli.js';
  * them; osslsigncode judges in parallel.
  */
 const SEED = 0x5eed_0008;
-const MUTANTS_PER_BASE = 50;
+const MUTANTS_PER_BASE = 80;
 const OSSL_PARALLEL = 4;
 
 let pki: TestPki;
@@ -138,6 +138,14 @@ it('signs or refuses every mutant (refused ones untouched, signed ones verified 
     await osslSign(fixture.path, theirs, { cert: pki.leaves.ec.chain, key: pki.leaves.ec.key });
     bases.push({ name: `ossl-${fixture.name}`, bytes: await readFile(theirs) });
   }
+
+  // The signed bases verify for both, so a mutant's verdict is the mutation's doing.
+  const signedBases = bases.filter((b) => !b.name.startsWith('unsigned'));
+  const baseFiles = signedBases.map((b) => join(dir, `base-${b.name}`));
+  await Promise.all(signedBases.map((b, i) => writeFile(baseFiles[i], b.bytes)));
+  const baseVerify = await runCli(['verify', '--ca-file', pki.rootCa, ...baseFiles]);
+  expect(baseVerify.stdout).toContain(`${baseFiles.length} valid, 0 failed`);
+  for (const file of baseFiles) expect((await osslVerify(file, pki.rootCa)).ok).toBe(true);
 
   const next = random(SEED);
   const mutants: { path: string; original: Buffer; signedBase: boolean; what: string }[] = [];

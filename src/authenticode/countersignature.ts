@@ -1,7 +1,7 @@
 import { createHash, verify, type X509Certificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { hashFromOid } from './algorithms.js';
+import { hashFromOid, signatureAlgorithmFits } from './algorithms.js';
 import { checkChain, commonName } from './chain.js';
 import { toX509 } from './cms.js';
 import { OID } from './oids.js';
@@ -54,6 +54,9 @@ export function checkCountersignature(
 
   const x509 = toX509(certificate);
   const key = x509.publicKey;
+  if (!signatureAlgorithmFits(info.signatureAlgorithm.algorithmId, key.asymmetricKeyType)) {
+    throw new Error(`its signature algorithm ${info.signatureAlgorithm.algorithmId} does not suit its key`);
+  }
   const signed = Buffer.from(attributes.encodedValue);
   const signatureBytes = Buffer.from(info.signature.valueBlock.valueHexView);
   const holds = verify(

@@ -38,6 +38,14 @@ export class AuthenticodeSignature {
       );
     }
     const signature = new AuthenticodeSignature(signedData);
+    // OpenSSL digests with every algorithm listed here: each must be known, the signer's among them.
+    const listed = signedData.digestAlgorithms.map((a) => a.algorithmId);
+    const signerDigest = signature.signerInfo.digestAlgorithm.algorithmId;
+    if (!listed.every((oid) => hashFromOid(oid)) || !listed.includes(signerDigest)) {
+      throw new Error(
+        `its digest algorithms (${listed.join(', ')}) do not match its signer's (${signerDigest})`,
+      );
+    }
     if (!signature.toDer().equals(der)) {
       throw new Error('it is not in canonical DER (decoding and encoding it changes its bytes)');
     }

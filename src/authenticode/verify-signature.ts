@@ -1,7 +1,7 @@
 import { verify as verifySignatureBytes, X509Certificate } from 'node:crypto';
 import type { SignableFile } from '../formats/format.js';
 import { messageOf } from '../errors.js';
-import type { HashAlgorithm } from './algorithms.js';
+import { signatureAlgorithmFits, type HashAlgorithm } from './algorithms.js';
 import { checkChain, commonName } from './chain.js';
 import { toX509 } from './cms.js';
 import { checkCountersignature } from './countersignature.js';
@@ -31,6 +31,10 @@ function signatureValueProblem(signature: AuthenticodeSignature): string | undef
   if (!certificate) return 'the signer certificate is not in the signature';
   const x509 = toX509(certificate);
   const key = x509.publicKey;
+  const algorithm = signature.signerInfo.signatureAlgorithm.algorithmId;
+  if (!signatureAlgorithmFits(algorithm, key.asymmetricKeyType)) {
+    return `the signature algorithm ${algorithm} does not suit the signer's ${key.asymmetricKeyType} key`;
+  }
   const valid = verifySignatureBytes(
     signature.digestAlgorithm,
     signature.signedAttributesDer,
