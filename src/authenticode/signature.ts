@@ -134,6 +134,7 @@ export class AuthenticodeSignature {
     // some verifiers refuse anything else. A signature read from a file keeps the version it had.
     const content = this.signedData.toSchema();
     content.valueBlock.value[0] = new asn1js.Integer({ value: this.version });
+    this.signedData.version = this.version; // toSchema() rewrote it
     return toDer(new pkijs.ContentInfo({ contentType: OID.signedData, content }).toSchema());
   }
 
