@@ -155,7 +155,10 @@ describe('the certificate table is read exactly as written', () => {
 
 describe('extended key usage along the chain', () => {
   /** An intermediate CA under the test root with the given EKU, and an RSA code-signing leaf under it. */
-  async function chainWithIntermediateEku(eku: string): Promise<{ chain: string; key: string }> {
+  async function chainWithIntermediateEku(
+    eku: string,
+    leafEku = 'codeSigning',
+  ): Promise<{ chain: string; key: string; leaf: string; ca: string }> {
     const dir = await scratchDir('eku');
     const openssl = (...args: string[]) => run('openssl', args, { cwd: dir });
     await writeFile(
@@ -171,7 +174,7 @@ describe('extended key usage along the chain', () => {
         '[leaf]',
         'basicConstraints = CA:FALSE',
         'keyUsage = critical, digitalSignature',
-        'extendedKeyUsage = codeSigning',
+        `extendedKeyUsage = ${leafEku}`,
         '',
       ].join('\n'),
     );
@@ -185,7 +188,7 @@ describe('extended key usage along the chain', () => {
     const chain = join(dir, 'chain.pem');
     const pems = await Promise.all(['leaf.pem', 'ca.pem'].map((f) => readFile(join(dir, f), 'utf8')));
     await writeFile(chain, pems.join(''));
-    return { chain, key: join(dir, 'leaf.key') };
+    return { chain, key: join(dir, 'leaf.key'), leaf: join(dir, 'leaf.pem'), ca: join(dir, 'ca.pem') };
   }
 
   it.each([
@@ -206,6 +209,24 @@ describe('extended key usage along the chain', () => {
       expect(verdicts.text).toMatch(
         /does not allow this use \(extended key usage 1\.3\.6\.1\.5\.5\.7\.3\.3 missing\)/,
       );
+    }
+  });
+
+  it('a timestamp signer under a CA whose extended key usage excludes time stamping: timestamp invalid', async () => {
+    const tsa = await chainWithIntermediateEku('codeSigning', 'timeStamping');
+    const server = await startLegacyTsaServer({ cert: tsa.leaf, key: tsa.key, certfile: tsa.ca });
+    try {
+      const dir = await scratchDir('eku-tsa');
+      const file = join(dir, fixtures[0].name);
+      const { chain: cert, key } = pki.leaves.rsa;
+      await osslSign(fixtures[0].path, file, { cert, key, hash: 'sha1', legacyTimestampUrl: server.url });
+      const ours = await runCli(['verify', '--ca-file', pki.rootCa, file]);
+      expect(ours.code).toBe(1);
+      expect(ours.stderr).toMatch(
+        /timestamp present but invalid: the certificate "ca under codeSigning" does not allow this use \(extended key usage 1\.3\.6\.1\.5\.5\.7\.3\.8 or 1\.3\.6\.1\.4\.1\.311\.10\.3\.2 missing\)/,
+      );
+    } finally {
+      await server.close();
     }
   });
 });
