@@ -37,16 +37,16 @@ export function fromDer(der: Uint8Array, what: string): asn1js.AsnType {
  * header alone. Throws for an indefinite (BER) or over-long length form.
  */
 export function derLength(der: Uint8Array): number {
-  if (der.length < 2) throw new Error('is shorter than a DER header');
-  if ((der[0] & 0x1f) === 0x1f) throw new Error('has a multi-byte tag');
+  if (der.length < 2) throw new Error('its DER header is truncated');
+  if ((der[0] & 0x1f) === 0x1f) throw new Error('its DER tag is not a single byte');
   const first = der[1];
   if (first < 0x80) return 2 + first;
   const count = first & 0x7f;
-  if (count === 0) throw new Error('has an indefinite (BER) length, not DER');
-  if (count > 4 || der.length < 2 + count) throw new Error('has an unreadable length');
+  if (count === 0) throw new Error('it has an indefinite (BER) length, not DER');
+  if (count > 4 || der.length < 2 + count) throw new Error('its DER length is unreadable');
   let length = 0;
   for (let i = 0; i < count; i++) length = length * 256 + der[2 + i];
-  if (length < 0x80 || der[2] === 0) throw new Error('has a non-minimal length, not DER');
+  if (length < 0x80 || der[2] === 0) throw new Error('its DER length is not minimal (BER, not DER)');
   return 2 + count + length;
 }
 

@@ -60,7 +60,7 @@ export function signatureFromCertificateTable(table: Buffer): Buffer {
   try {
     der = derLength(body);
   } catch (error) {
-    corrupt(`the signature ${(error as Error).message}`);
+    corrupt(`the signature cannot be read: ${(error as Error).message}`);
   }
   if (der > body.length)
     corrupt(`the signature's DER length (${der}) overruns its entry (${body.length} bytes)`);
