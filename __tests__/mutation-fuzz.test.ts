@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { beforeAll, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { startLegacyTsaServer, type LegacyTsaServer } from '../test/legacy-tsa-server.js';
 import { osslSign, osslVerify, type OsslVerdict } from '../test/osslsigncode.js';
 import { certificateTable, peFields } from '../test/pe-bytes.js';
 import { copyFixture, ensurePeFixtures, scratchDir, type PeFixture } from '../test/pe-fixtures.js';
 import { ensureTestPki, keyFlags, type TestPki } from '../test/pki.js';
 import { runCli } from '../test/run-cli.js';
+import { startTsaServer, type TsaServer } from '../test/tsa-server.js';
 
 /**
  * Mutation fuzzing of the PE parser, the signer and the verifier against osslsigncode: a fixed seed,
@@ -21,8 +23,18 @@ const OSSL_PARALLEL = 4;
 let pki: TestPki;
 let fixtures: PeFixture[];
 
+let tsa: TsaServer;
+let legacyTsa: LegacyTsaServer;
+
 beforeAll(async () => {
   [pki, fixtures] = await Promise.all([ensureTestPki(), ensurePeFixtures()]);
+  [tsa, legacyTsa] = await Promise.all([
+    startTsaServer({ configFile: pki.tsaConfig }),
+    startLegacyTsaServer({ cert: pki.tsaCert, key: pki.tsaKey, certfile: pki.intermediateCa }),
+  ]);
+});
+afterAll(async () => {
+  await Promise.all([tsa?.close(), legacyTsa?.close()]);
 });
 
 /** mulberry32: a small seeded generator, so every run makes the same mutants. */
@@ -59,6 +71,9 @@ function regionsOf(file: Buffer): Region[] {
     // The PKCS#7 headers and the structure near the start, where lengths and tags are.
     regions.push({ name: 'pkcs7', start: table.offset + 8, end: table.offset + Math.min(table.size, 200) });
     regions.push({ name: 'pkcs7-any', start: table.offset + 8, end: table.offset + table.size });
+    // The end: unsigned attributes (timestamps, countersignatures), outside what the signer signed.
+    const tail = Math.max(table.offset + 8, table.offset + table.size - 1500);
+    regions.push({ name: 'pkcs7-tail', start: tail, end: table.offset + table.size });
   }
   return regions;
 }
@@ -138,6 +153,20 @@ it('signs or refuses every mutant (refused ones untouched, signed ones verified 
     await osslSign(fixture.path, theirs, { cert: pki.leaves.ec.chain, key: pki.leaves.ec.key });
     bases.push({ name: `ossl-${fixture.name}`, bytes: await readFile(theirs) });
   }
+
+  // Timestamped bases: an RFC 3161 token (ours) and a legacy countersignature (osslsigncode -t).
+  const stamped = await copyFixture(picked[0], dir, `base-ours-rfc3161-${picked[0].name}`);
+  expect((await runCli(['sign', ...keyFlags(pki), '--timestamp-rfc3161', tsa.url, stamped])).code).toBe(0);
+  bases.push({ name: `ours-rfc3161-${picked[0].name}`, bytes: await readFile(stamped) });
+  const countersigned = join(dir, `base-ossl-legacy-${picked[0].name}`);
+  const { chain: cert, key } = pki.leaves.rsa;
+  await osslSign(picked[0].path, countersigned, {
+    cert,
+    key,
+    hash: 'sha1',
+    legacyTimestampUrl: legacyTsa.url,
+  });
+  bases.push({ name: `ossl-legacy-${picked[0].name}`, bytes: await readFile(countersigned) });
 
   // The signed bases verify for both, so a mutant's verdict is the mutation's doing.
   const signedBases = bases.filter((b) => !b.name.startsWith('unsigned'));
