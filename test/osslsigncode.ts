@@ -86,6 +86,8 @@ export interface OsslSignOptions {
   readonly key: string;
   readonly hash?: string;
   readonly timestampUrl?: string;
+  /** A legacy Authenticode timestamp server (`-t`): the timestamp becomes a countersignature. */
+  readonly legacyTimestampUrl?: string;
   readonly nest?: boolean;
 }
 
@@ -100,6 +102,7 @@ export async function osslSign(input: string, output: string, options: OsslSignO
     '-h',
     options.hash ?? 'sha256',
     ...(options.timestampUrl ? ['-ts', options.timestampUrl] : []),
+    ...(options.legacyTimestampUrl ? ['-t', options.legacyTimestampUrl] : []),
     ...(options.nest ? ['-nest'] : []),
     '-in',
     input,

@@ -35,3 +35,28 @@ export function parseHashAlgorithm(value: string, what: string): HashAlgorithm {
   }
   return found;
 }
+
+/** Signature algorithm identifiers a SignerInfo may name, by the signing key's type. */
+const SIGNATURE_OIDS: Record<string, readonly string[]> = {
+  // rsaEncryption, then sha1/sha256/sha384/sha512WithRSAEncryption.
+  rsa: [
+    '1.2.840.113549.1.1.1',
+    '1.2.840.113549.1.1.5',
+    '1.2.840.113549.1.1.11',
+    '1.2.840.113549.1.1.12',
+    '1.2.840.113549.1.1.13',
+  ],
+  // id-ecPublicKey, then ecdsa-with-SHA1/SHA256/SHA384/SHA512.
+  ec: [
+    '1.2.840.10045.2.1',
+    '1.2.840.10045.4.1',
+    '1.2.840.10045.4.3.2',
+    '1.2.840.10045.4.3.3',
+    '1.2.840.10045.4.3.4',
+  ],
+};
+
+/** Whether a SignerInfo's signature algorithm suits a key of this type (as OpenSSL requires). */
+export function signatureAlgorithmFits(oid: string, keyType: string | undefined): boolean {
+  return SIGNATURE_OIDS[keyType ?? '']?.includes(oid) ?? false;
+}

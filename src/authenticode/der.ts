@@ -32,6 +32,24 @@ export function fromDer(der: Uint8Array, what: string): asn1js.AsnType {
   return parsed.result;
 }
 
+/**
+ * The total length (header and contents) of the DER value at the start of `der`, read from its
+ * header alone. Throws for an indefinite (BER) or over-long length form.
+ */
+export function derLength(der: Uint8Array): number {
+  if (der.length < 2) throw new Error('its DER header is truncated');
+  if ((der[0] & 0x1f) === 0x1f) throw new Error('its DER tag is not a single byte');
+  const first = der[1];
+  if (first < 0x80) return 2 + first;
+  const count = first & 0x7f;
+  if (count === 0) throw new Error('it has an indefinite (BER) length, not DER');
+  if (count > 4 || der.length < 2 + count) throw new Error('its DER length is unreadable');
+  let length = 0;
+  for (let i = 0; i < count; i++) length = length * 256 + der[2 + i];
+  if (length < 0x80 || der[2] === 0) throw new Error('its DER length is not minimal (BER, not DER)');
+  return 2 + count + length;
+}
+
 /** The contents octets of a DER value: what follows its tag and length. */
 export function contentsOf(der: Buffer): Buffer {
   const first = der[1];

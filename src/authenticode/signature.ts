@@ -4,7 +4,7 @@ import * as pkijs from 'pkijs';
 import type { IndirectData } from '../formats/format.js';
 import { hashFromOid, type HashAlgorithm } from './algorithms.js';
 import { certificatesOf, signedDataOf, signerCertificateOf } from './cms.js';
-import { contentsOf, toDer } from './der.js';
+import { contentsOf, derLength, toDer } from './der.js';
 import { decodeIndirectData } from './indirect-data.js';
 import { OID } from './oids.js';
 
@@ -25,14 +25,31 @@ export class AuthenticodeSignature {
     }
   }
 
+  /**
+   * Reads a signature exactly as written: it must be the DER that it decodes to, byte for byte, so
+   * that no length, padding or BER form lets the verified structure differ from the stored bytes.
+   */
   static fromDer(der: Uint8Array): AuthenticodeSignature {
+    if (derLength(der) !== der.length) throw new Error('its DER length does not match its size');
     const signedData = signedDataOf(der, 'the signature');
     if (signedData.encapContentInfo.eContentType !== OID.spcIndirectData) {
       throw new Error(
         `the signature is not Authenticode (content type ${signedData.encapContentInfo.eContentType})`,
       );
     }
-    return new AuthenticodeSignature(signedData);
+    const signature = new AuthenticodeSignature(signedData);
+    // OpenSSL digests with every algorithm listed here: each must be known, the signer's among them.
+    const listed = signedData.digestAlgorithms.map((a) => a.algorithmId);
+    const signerDigest = signature.signerInfo.digestAlgorithm.algorithmId;
+    if (!listed.every((oid) => hashFromOid(oid)) || !listed.includes(signerDigest)) {
+      throw new Error(
+        `its digest algorithms (${listed.join(', ')}) do not match its signer's (${signerDigest})`,
+      );
+    }
+    if (!signature.toDer().equals(der)) {
+      throw new Error('it is not in canonical DER (decoding and encoding it changes its bytes)');
+    }
+    return signature;
   }
 
   get signerInfo(): pkijs.SignerInfo {
@@ -51,7 +68,8 @@ export class AuthenticodeSignature {
 
   /** What the messageDigest attribute covers: the content octets of SpcIndirectDataContent, not its header. */
   get contentBytes(): Buffer {
-    return contentsOf(toDer(this.content));
+    const written = this.content.valueBeforeDecodeView;
+    return contentsOf(written.byteLength ? Buffer.from(written) : toDer(this.content));
   }
 
   get digestAlgorithm(): HashAlgorithm {
@@ -66,10 +84,11 @@ export class AuthenticodeSignature {
     return Buffer.from(this.signerInfo.signature.valueBlock.valueHexView);
   }
 
-  /** The DER SET OF signed attributes, as it was signed. */
+  /** The signed attributes as written, with their [0] IMPLICIT tag read as SET OF: what was signed. */
   get signedAttributesDer(): Buffer {
-    const attributes = this.signerInfo.signedAttrs?.attributes ?? [];
-    return toDer(new asn1js.Set({ value: attributes.map((a) => a.toSchema()) }));
+    const attributes = this.signerInfo.signedAttrs;
+    if (attributes?.encodedValue.byteLength) return Buffer.from(attributes.encodedValue);
+    return toDer(new asn1js.Set({ value: (attributes?.attributes ?? []).map((a) => a.toSchema()) }));
   }
 
   signedAttribute(type: string): asn1js.AsnType | undefined {
@@ -115,6 +134,7 @@ export class AuthenticodeSignature {
     // some verifiers refuse anything else. A signature read from a file keeps the version it had.
     const content = this.signedData.toSchema();
     content.valueBlock.value[0] = new asn1js.Integer({ value: this.version });
+    this.signedData.version = this.version; // toSchema() rewrote it
     return toDer(new pkijs.ContentInfo({ contentType: OID.signedData, content }).toSchema());
   }
 

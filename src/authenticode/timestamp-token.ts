@@ -91,7 +91,7 @@ export async function checkTimestampToken(
       certificatesOf(token.signedData).map(toX509),
       trust.anchors,
       token.time,
-      TIME_STAMPING,
+      [TIME_STAMPING],
     );
     if (problem) throw new Error(`timestamp: ${problem}`);
   }

@@ -18,7 +18,11 @@ async function loadTrust(caFile: string | undefined): Promise<Trust> {
 }
 
 function describe(report: SignatureReport, label: string, lines: string[]): void {
-  const when = report.timestamp ? `timestamp ${report.timestamp.toISOString()}` : 'no timestamp';
+  const when = report.timestamp
+    ? `timestamp ${report.timestamp.toISOString()}`
+    : report.timestampProblem
+      ? `timestamp present but invalid: ${report.timestampProblem}`
+      : 'no timestamp';
   const state = report.problems.length ? `INVALID: ${report.problems.join('; ')}` : 'valid';
   lines.push(`  ${label}: signer "${report.signer}", ${report.fileDigest}, ${when} — ${state}`);
   report.nested.forEach((inner, i) => describe(inner, `nested signature ${i + 1}`, lines));

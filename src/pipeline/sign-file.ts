@@ -48,12 +48,12 @@ export interface SignOutcome {
   readonly size: number;
 }
 
-function existingSignature(der: Buffer): AuthenticodeSignature {
+function existingSignature(der: Buffer, setting: string): AuthenticodeSignature {
   try {
     return AuthenticodeSignature.fromDer(der);
   } catch (error) {
     throw new UserError(
-      `its existing signature cannot be read (${messageOf(error)}); sign without append-signature to replace it`,
+      `its existing signature cannot be read (${messageOf(error)}); sign without ${setting} to replace it`,
     );
   }
 }
@@ -75,10 +75,14 @@ export async function signFile(
   try {
     const { file } = opened;
     if (file.signature && settings.existing === 'skip') {
+      // Only a signature that parses cleanly counts as signed; a damaged one fails the file, untouched.
+      existingSignature(file.signature, 'skip-signed');
       return { status: 'skipped', detail: 'already signed (skip-signed)', size: opened.size };
     }
     const primary =
-      file.signature && settings.existing === 'append' ? existingSignature(file.signature) : undefined;
+      file.signature && settings.existing === 'append'
+        ? existingSignature(file.signature, 'append-signature')
+        : undefined;
 
     const how = primary
       ? 'appended as a nested signature'

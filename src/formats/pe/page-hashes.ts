@@ -16,6 +16,24 @@ export function pageHashAlgorithm(signatureHash: HashAlgorithm): HashAlgorithm {
 }
 
 /**
+ * Refuses page hashes for a file whose section raw data covers the CheckSum field or the Certificate
+ * Table entry (a section starting at offset 0). Verifiers hash such a section page as it is in the
+ * signed file, but those fields are written after the page hashes, and they depend on the table that
+ * holds the page hashes (its size, and the checksum over it): no page hash can be right.
+ */
+export function checkPageHashable(layout: PeLayout): void {
+  const start = layout.checksumOffset;
+  const end = layout.certDirOffset + 8;
+  const covering = layout.sections.findIndex((s) => s.rawOffset < end && s.rawOffset + s.rawSize > start);
+  if (covering !== -1) {
+    throw new UserError(
+      `cannot add page hashes: a section's raw data (offset ${layout.sections[covering].rawOffset}) covers the PE headers, ` +
+        'whose CheckSum and Certificate Table entry change when the signature is written; sign without generate-page-hashes',
+    );
+  }
+}
+
+/**
  * The page hash table: (file offset, hash) for the headers page and every SectionAlignment page of
  * every section, each zero-padded to a full page, then (end of last section, zero hash).
  */

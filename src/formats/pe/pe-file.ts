@@ -11,7 +11,13 @@ import { PeChecksum } from './checksum.js';
 import { CHECKSUM_THREAD_MIN_BYTES, checksumOnThread } from './checksum-thread.js';
 import { looksLikePe, readPeLayout, type PeLayout } from './headers.js';
 import { encodePeImageData, pageHashesOf, SPC_PE_IMAGE_DATA } from './image-data.js';
-import { computePageHashes, decodePageHashes, encodePageHashes, pageHashAlgorithm } from './page-hashes.js';
+import {
+  checkPageHashable,
+  computePageHashes,
+  decodePageHashes,
+  encodePageHashes,
+  pageHashAlgorithm,
+} from './page-hashes.js';
 
 class PeFile implements SignableFile {
   readonly format = 'PE';
@@ -85,6 +91,7 @@ class PeFile implements SignableFile {
   async indirectData(hash: HashAlgorithm, options: DigestOptions = {}): Promise<IndirectData> {
     let pageHashes: Buffer | undefined;
     if (options.pageHashes) {
+      checkPageHashable(this.layout);
       const pageHash = pageHashAlgorithm(hash);
       pageHashes = encodePageHashes(await computePageHashes(this.handle, this.layout, pageHash), pageHash);
     }
@@ -140,8 +147,14 @@ export const peFormat: FileFormat = {
     const layout = await readPeLayout(handle, size, head);
     let signature: Buffer | undefined;
     if (layout.certTable) {
+      // readPeLayout has checked that the table ends where the file does: the size is bounded by it.
       const table = Buffer.alloc(layout.certTable.size);
-      await handle.read(table, 0, table.length, layout.certTable.offset);
+      const { bytesRead } = await handle.read(table, 0, table.length, layout.certTable.offset);
+      if (bytesRead !== table.length) {
+        throw new UserError(
+          `the certificate table could not be read (${bytesRead} of ${table.length} bytes); did the file change while it was read?`,
+        );
+      }
       signature = signatureFromCertificateTable(table);
     }
     return new PeFile(handle, layout, signature);
