@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { watch } from 'node:fs';
 import { appendFile, copyFile, open, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { recoverFile, writeJournal } from '../src/io/journal.js';
 import { hostTag } from '../src/io/run-owner.js';
@@ -19,8 +20,23 @@ beforeAll(async () => {
 
 const FILES = 60;
 const KILLS = 6;
-/** Kills go on past KILLS until some have caught a file mid-edit (its journal on disk). */
+/** Past KILLS, kills aim at the edit itself (the moment a journal appears) until some catch one. */
 const MAX_KILLS = 40;
+
+/** Resolves when a complete journal appears in `dir`, or when `exited` does. */
+function journalAppears(dir: string, exited: Promise<unknown>): Promise<void> {
+  return new Promise((resolve) => {
+    const watcher = watch(dir, (_event, name) => {
+      const journal = name ? parseJournalName(name.toString()) : undefined;
+      if (journal && !journal.unfinished) done();
+    });
+    const done = () => {
+      watcher.close();
+      resolve();
+    };
+    void exited.then(done);
+  });
+}
 
 /** The pid of a process that has ended: its journals' owner is gone. */
 async function deadPid(): Promise<number> {
@@ -57,14 +73,18 @@ describe('a kill at any moment', () => {
       const child = spawn(process.execPath, [cli, ...args], { stdio: 'ignore' });
       // Listened for at once: a run may end on its own before the kill.
       const exited = new Promise((r) => child.once('exit', r));
-      // Kill mid-run: once this round has written its first file, after a random moment more.
-      const sizes = async () =>
-        (await Promise.all(files.map((f) => stat(f)))).reduce((sum, s) => sum + s.size, 0);
-      const start = await sizes();
-      for (let waited = 0; waited < 20_000 && (await sizes()) === start; waited += 10) {
-        await new Promise((r) => setTimeout(r, 10));
+      if (round < KILLS) {
+        // Kill mid-run: once this round has written its first file, after a random moment more.
+        const sizes = async () =>
+          (await Promise.all(files.map((f) => stat(f)))).reduce((sum, s) => sum + s.size, 0);
+        const start = await sizes();
+        for (let waited = 0; waited < 20_000 && (await sizes()) === start; waited += 10) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        await new Promise((r) => setTimeout(r, Math.random() * 100));
+      } else {
+        await journalAppears(dir, exited);
       }
-      await new Promise((r) => setTimeout(r, Math.random() * 100));
       child.kill('SIGKILL');
       kills++;
       await exited;
