@@ -8,6 +8,7 @@ import { appendFile, copyFile, mkdir, open, rm, stat, writeFile } from 'node:fs/
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SIGNER_ROLE, startArtifactSigning } from '../test/emulators/artifact-signing.js';
 import { startEntraId } from '../test/emulators/entra-id.js';
 import { startKeyVault, type KeyVault, type KeyVaultOptions } from '../test/emulators/key-vault.js';
 import { ensurePeFixtures } from '../test/pe-fixtures.js';
@@ -294,6 +295,89 @@ async function vaultAtLatency(pki: TestPki, dll: string): Promise<void> {
   }
 }
 
+/**
+ * Artifact Signing at +50 ms per HTTP call. A signature is the protocol's minimum of two calls: the
+ * POST (202 + Operation-Location) and one poll that finds it done. The real service answers
+ * `Retry-After: 1` and typically takes seconds, which would measure the service, not vaultsign:
+ * Retry-After 0 and no InProgress poll model an operation that is done as soon as it is accepted.
+ */
+async function artifactSigningAtLatency(pki: TestPki, dll: string): Promise<void> {
+  const count = 2000;
+  const concurrency = 32;
+  const latencyMs = 50;
+  await folderOfCopies('artifact-signing', dll, count);
+  const tsa = await startBenchTsa(pki, latencyMs);
+  const entra = await startEntraId(pki, { tenantId: TENANT, apps: [APP] });
+  const service = await startArtifactSigning(pki, {
+    tenantId: TENANT,
+    entra,
+    accounts: { bench: ['release'] },
+    roleAssignments: [{ identity: APP.objectId, role: SIGNER_ROLE, scope: 'bench/release' }],
+    latencyMs,
+    retryAfterSeconds: 0,
+    pollsInProgress: 0,
+  });
+  try {
+    // The emulator runs in this process: its CPU (an RSA-3072 signature per file) is taken from the client's cores.
+    const cpuBefore = process.cpuUsage();
+    const run = await measure(
+      process.execPath,
+      [
+        CLI,
+        'sign',
+        '--artifact-signing-endpoint',
+        service.endpoint,
+        '--artifact-signing-account',
+        'bench',
+        '--artifact-signing-certificate-profile',
+        'release',
+        '--azure-tenant-id',
+        TENANT,
+        '--azure-client-id',
+        APP.clientId,
+        '--azure-client-secret',
+        APP.secret,
+        '--timestamp-rfc3161',
+        tsa.url,
+        '--concurrency',
+        String(concurrency),
+        '--files-folder',
+        join(WORK, 'artifact-signing'),
+        '--files-folder-filter',
+        'dll',
+      ],
+      { AZURE_AUTHORITY_HOST: entra.authorityHost, NODE_EXTRA_CA_CERTS: pki.https.ca },
+      true,
+    );
+    const cpu = process.cpuUsage(cpuBefore);
+    const emulatorCpu = (cpu.user + cpu.system) / 1e6;
+    // Per file: POST, poll, timestamp — three calls of L each, C files in flight.
+    const ideal = (count * 3 * latencyMs) / 1000 / concurrency;
+    const failed = /(\d+) failed/.exec(run.output)?.[1] ?? '?';
+    const { signCalls, polls } = service.stats;
+    record({
+      scenario: `6. ${count} DLLs, Artifact Signing +${latencyMs} ms per call (${signCalls} sign calls, ${polls} polls), TSA +${latencyMs} ms, concurrency ${concurrency} (${failed} failed; emulator CPU ${s(emulatorCpu)})`,
+      vaultsign: s(run.seconds),
+      baseline: `ideal ${s(ideal)}`,
+      ratio: `${(run.seconds / ideal).toFixed(2)}×`,
+      target: '≤ 1.25×',
+      pass: run.seconds <= 1.25 * ideal && failed === '0',
+    });
+    record({
+      scenario: '6. … peak RSS',
+      vaultsign: `${run.peakMb.toFixed(0)} MB`,
+      baseline: '',
+      ratio: '',
+      target: '≤ 250 MB',
+      pass: run.peakMb <= 250,
+    });
+    if (failed !== '0') console.log(run.output.slice(-3000));
+  } finally {
+    tsa.close();
+    await Promise.all([service.close(), entra.close()]);
+  }
+}
+
 async function throttled(pki: TestPki, dll: string): Promise<void> {
   const rate = 150;
   const windowMs = 10_000;
@@ -369,6 +453,7 @@ async function main(): Promise<void> {
     ['3', () => vaultAtLatency(pki, dll)],
     ['4', () => throttled(pki, dll)],
     ['5', () => coldStart()],
+    ['6', () => artifactSigningAtLatency(pki, dll)],
   ];
   for (const [id, scenario] of scenarios) if (only.length === 0 || only.includes(id)) await scenario();
   await rm(join(WORK, 'big-vaultsign.exe'), { force: true });
