@@ -7,6 +7,8 @@ export interface Measured {
   readonly seconds: number;
   /** Peak resident set of the process, from GNU time. */
   readonly peakMb: number;
+  /** User + system CPU time of the process, from GNU time. */
+  readonly cpuSeconds: number;
   readonly output: string;
 }
 
@@ -21,19 +23,25 @@ export async function measure(
   allowFailure = false,
 ): Promise<Measured> {
   return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-f', 'BENCH %e %M', command, ...args], {
+    const child = spawn('/usr/bin/time', ['-f', 'BENCH %e %M %U %S', command, ...args], {
       env: { ...process.env, ...env },
     });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
     child.on('close', (code) => {
-      const match = /BENCH ([\d.]+) (\d+)/.exec(output);
+      const match = /BENCH ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(output);
       if ((code !== 0 && !allowFailure) || !match)
         reject(
           new Error(`${command} ${args.slice(0, 3).join(' ')}… failed (${code}):\n${output.slice(-2000)}`),
         );
-      else resolve({ seconds: Number(match[1]), peakMb: Number(match[2]) / 1024, output });
+      else
+        resolve({
+          seconds: Number(match[1]),
+          peakMb: Number(match[2]) / 1024,
+          cpuSeconds: Number(match[3]) + Number(match[4]),
+          output,
+        });
     });
   });
 }
