@@ -7,8 +7,7 @@ export const modules = {
 
 __webpack_require__.r(__webpack_exports__);
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   certificatesOfBag: () => (/* binding */ certificatesOfBag),
-/* harmony export */   chainOfSignature: () => (/* binding */ chainOfSignature)
+/* harmony export */   AnswerChains: () => (/* binding */ AnswerChains)
 /* harmony export */ });
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(7598);
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__webpack_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
@@ -57,6 +56,36 @@ function chainOfSignature(certificates, verifies) {
         current = issuer;
     }
     return [...chain, ...certificates.filter((c) => !chain.includes(c))].map((c) => Buffer.from(c.raw));
+}
+/**
+ * The chains of sign answers, each bag decoded once: the service sends the same bag until its
+ * certificate rotates, and one chain array per leaf lets the CMS builder parse that chain once too.
+ * Every answer's signature still picks, and is checked against, its own leaf.
+ */
+class AnswerChains {
+    complete;
+    bag;
+    /** `complete` checks a new leaf and gives the chain to embed; it runs once per leaf. */
+    constructor(complete) {
+        this.complete = complete;
+    }
+    of(signingCertificate, verifies) {
+        if (this.bag?.text !== signingCertificate) {
+            this.bag = {
+                text: signingCertificate,
+                certificates: certificatesOfBag(signingCertificate),
+                chains: new Map(),
+            };
+        }
+        const chain = chainOfSignature(this.bag.certificates, verifies);
+        const leaf = chain[0].toString('base64');
+        let complete = this.bag.chains.get(leaf);
+        if (!complete) {
+            complete = this.complete(chain);
+            this.bag.chains.set(leaf, complete);
+        }
+        return complete;
+    }
 }
 
 

@@ -127,11 +127,19 @@ export async function startArtifactSigning(
   const leaves: Promise<Leaf>[] = [issueLeaf(ca, subject)];
   await leaves[0];
   const order = options.certificateOrder ?? ['intermediate', 'leaf', 'root'];
-  const bag = (leaf: Leaf) =>
-    certificateBag(
-      leaf,
-      order.map((role) => ({ leaf, intermediate, root })[role]),
-    );
+  // One bag per leaf, as the service's answers stay the same until the leaf rotates.
+  const bags = new WeakMap<Leaf, Buffer>();
+  const bag = (leaf: Leaf) => {
+    let built = bags.get(leaf);
+    if (!built) {
+      built = certificateBag(
+        leaf,
+        order.map((role) => ({ leaf, intermediate, root })[role]),
+      );
+      bags.set(leaf, built);
+    }
+    return built;
+  };
   const signedDigests = new Map<string, number>();
   const leavesUsed = new Set<string>();
   const correlationIds: string[] = [];

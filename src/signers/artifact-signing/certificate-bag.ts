@@ -6,7 +6,7 @@ import { UserError } from '../../errors.js';
  * The certificates of a sign answer's `signingCertificate`: base64 of a MIME base64 text (line breaks
  * and all) of a DER PKCS#7 SignedData whose `certificates` hold the leaf and its issuers, in no fixed order.
  */
-export function certificatesOfBag(signingCertificate: string): X509Certificate[] {
+function certificatesOfBag(signingCertificate: string): X509Certificate[] {
   try {
     // Node's base64 decoder skips the inner text's line breaks.
     const der = Buffer.from(Buffer.from(signingCertificate, 'base64').toString('latin1'), 'base64');
@@ -29,7 +29,7 @@ export function certificatesOfBag(signingCertificate: string): X509Certificate[]
  * The chain of the key that made a signature: the certificate whose key verifies it (chosen by
  * content, never by position in the bag), then each issuer in turn, then any others.
  */
-export function chainOfSignature(
+function chainOfSignature(
   certificates: readonly X509Certificate[],
   verifies: (key: KeyObject) => boolean,
 ): Buffer[] {
@@ -47,4 +47,34 @@ export function chainOfSignature(
     current = issuer;
   }
   return [...chain, ...certificates.filter((c) => !chain.includes(c))].map((c) => Buffer.from(c.raw));
+}
+
+/**
+ * The chains of sign answers, each bag decoded once: the service sends the same bag until its
+ * certificate rotates, and one chain array per leaf lets the CMS builder parse that chain once too.
+ * Every answer's signature still picks, and is checked against, its own leaf.
+ */
+export class AnswerChains {
+  private bag?: { text: string; certificates: X509Certificate[]; chains: Map<string, readonly Buffer[]> };
+
+  /** `complete` checks a new leaf and gives the chain to embed; it runs once per leaf. */
+  constructor(private readonly complete: (chain: Buffer[]) => readonly Buffer[]) {}
+
+  of(signingCertificate: string, verifies: (key: KeyObject) => boolean): readonly Buffer[] {
+    if (this.bag?.text !== signingCertificate) {
+      this.bag = {
+        text: signingCertificate,
+        certificates: certificatesOfBag(signingCertificate),
+        chains: new Map(),
+      };
+    }
+    const chain = chainOfSignature(this.bag.certificates, verifies);
+    const leaf = chain[0].toString('base64');
+    let complete = this.bag.chains.get(leaf);
+    if (!complete) {
+      complete = this.complete(chain);
+      this.bag.chains.set(leaf, complete);
+    }
+    return complete;
+  }
 }

@@ -123,6 +123,10 @@ export const artifactSigningKeyStore: KeyStore = {
         const client = new ArtifactSigningClient(full, tokens);
         // Once the service refused for good, the other files fail with its reason, without a call each.
         let refused: Error | undefined;
+        const chains = new bag.AnswerChains((chain) => {
+          checkSigningCertificate(chain[0], 'the Artifact Signing certificate');
+          return withCertificates(chain, context.additionalCertificates);
+        });
         return {
           signer: {
             async signDigest(hash, digest, signal) {
@@ -132,14 +136,10 @@ export const artifactSigningKeyStore: KeyStore = {
                 if (refusesEveryCall(error)) refused = explained;
                 throw explained;
               });
-              const chain = bag.chainOfSignature(bag.certificatesOfBag(answer.signingCertificate), (key) =>
+              const certificates = chains.of(answer.signingCertificate, (key) =>
                 verifyDigestSignature(key, hash, digest, answer.signature),
               );
-              checkSigningCertificate(chain[0], 'the Artifact Signing certificate');
-              return {
-                signature: answer.signature,
-                certificates: withCertificates(chain, context.additionalCertificates),
-              };
+              return { signature: answer.signature, certificates };
             },
           },
           warnings: [],
