@@ -49,17 +49,17 @@ const CASES: [string, Inputs, RegExp][] = [
   [
     'a PFX and PEM files together',
     { ...VALID, 'pfx-file': 'key.pfx' },
-    /^pfx-file and certificate-file \/ private-key-file both name a local key: give either pfx-file, or certificate-file with private-key-file, not both$/,
+    /^pfx-file and certificate-file \/ private-key-file both name a local key: give exactly one of pfx-file, pfx-base64, certificate-file \/ private-key-file, certificate \/ private-key$/,
   ],
   [
     'a certificate without its key',
     { files: ['a.exe'], 'certificate-file': 'chain.pem' },
-    /^private-key-file is missing: a local PEM key needs both certificate-file \(the chain\) and private-key-file; give it, or use pfx-file$/,
+    /^private-key-file is missing: a local PEM key needs both certificate-file \(the chain\) and private-key-file; give it, or use pfx-file or pfx-base64$/,
   ],
   [
     'a key without its certificate',
     { files: ['a.exe'], 'private-key-file': 'key.pem' },
-    /^certificate-file is missing: .*; give it, or use pfx-file$/,
+    /^certificate-file is missing: .*; give it, or use pfx-file or pfx-base64$/,
   ],
   [
     'a vault URL that is not a URL',
@@ -103,7 +103,7 @@ const CASES: [string, Inputs, RegExp][] = [
   [
     'no key at all',
     { files: ['a.exe'] },
-    /^no signing key: give the inputs of one key store: a local key \(certificate-file, private-key-file, pfx-file\); Azure Key Vault \(azure-key-vault-url, azure-key-vault-certificate, azure-key-vault-certificate-version\)/,
+    /^no signing key: give the inputs of one key store: a local key \(certificate-file, private-key-file, pfx-file, pfx-base64, certificate, private-key\); Azure Key Vault \(azure-key-vault-url, azure-key-vault-certificate, azure-key-vault-certificate-version\)/,
   ],
   // sign-config.ts
   [

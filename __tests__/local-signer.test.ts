@@ -166,6 +166,17 @@ describe('local signer', () => {
       await expect(attempt).rejects.toThrow(/no-mac\.pfx: wrong password for this PFX file/);
       await expect(attempt).rejects.toBeInstanceOf(UserError);
     });
+
+    it.each([
+      ['with a MAC', () => pki.leaves.rsa.pfx],
+      ['without a MAC', () => noMac],
+    ])('%s, no password at all is named as missing, not wrong', async (_what, pfxFile) => {
+      const attempt = loadLocalSigner({ pfxFile: pfxFile(), pfxPassword: '' });
+      await expect(attempt).rejects.toThrow(
+        /\.pfx: pfx-password is missing: the PFX is encrypted; give its password/,
+      );
+      await expect(attempt).rejects.toBeInstanceOf(UserError);
+    });
   });
 
   describe('explains what is wrong with', () => {

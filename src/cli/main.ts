@@ -43,7 +43,11 @@ export async function main(
     if (command === 'sign') {
       const { values, positionals } = parse(rest, parseOptions(SIGN_SPECS));
       const inputs = values as Inputs;
+      // Secrets from the environment keep them off the command line (and out of `ps`).
       inputs['pfx-password'] ??= env.VAULTSIGN_PFX_PASSWORD;
+      inputs['pfx-base64'] ??= env.VAULTSIGN_PFX_BASE64;
+      inputs.certificate ??= env.VAULTSIGN_CERTIFICATE;
+      inputs['private-key'] ??= env.VAULTSIGN_PRIVATE_KEY;
       return await runSign(buildSignConfig(inputs, positionals), io, env);
     }
     if (command === 'verify') {

@@ -70,7 +70,27 @@ export const INPUTS = {
     kind: 'string',
     value: 'PASSWORD',
     secret: true,
-    description: 'password of pfx-file (CLI: or VAULTSIGN_PFX_PASSWORD)',
+    description: 'password of pfx-file or pfx-base64 (CLI: or VAULTSIGN_PFX_PASSWORD)',
+  },
+  // Keys from secrets: the same local key as text, so a workflow needs no file on disk. Masked line by line.
+  'pfx-base64': {
+    kind: 'string',
+    value: 'BASE64',
+    secret: true,
+    description: 'local key: PKCS#12 file as base64 text, e.g. from a secret (CLI: or VAULTSIGN_PFX_BASE64)',
+  },
+  certificate: {
+    kind: 'string',
+    value: 'PEM',
+    secret: true,
+    description:
+      'local key: certificate chain as PEM text, signing certificate first (CLI: or VAULTSIGN_CERTIFICATE)',
+  },
+  'private-key': {
+    kind: 'string',
+    value: 'PEM',
+    secret: true,
+    description: 'local key: private key as PEM text, e.g. from a secret (CLI: or VAULTSIGN_PRIVATE_KEY)',
   },
   ...ARTIFACT_SIGNING_INPUTS,
   files: { kind: 'list', value: 'PATHS', description: 'files or globs to sign, newline- or comma-separated' },

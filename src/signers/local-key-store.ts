@@ -6,26 +6,46 @@ import { withCertificates } from './key-store.js';
 import { missingLeafIssuer } from './leaf-issuer.js';
 import { loadLocalSigner, type LocalKeyOptions } from './local-signer.js';
 
-function localKey(inputs: Inputs): LocalKeyOptions {
-  const certificateFile = inputs['certificate-file'];
-  const privateKeyFile = inputs['private-key-file'];
-  const pfxFile = inputs['pfx-file'];
-  if (pfxFile && (certificateFile || privateKeyFile)) {
-    throw new UserError(
-      'pfx-file and certificate-file / private-key-file both name a local key: give either pfx-file, or certificate-file with private-key-file, not both',
-    );
-  }
-  if (pfxFile) return { pfxFile, pfxPassword: inputs['pfx-password'] ?? '' };
-  if (certificateFile && privateKeyFile) return { certificateFile, privateKeyFile };
-  throw new UserError(
-    `${certificateFile ? 'private-key-file' : 'certificate-file'} is missing: a local PEM key needs both certificate-file (the chain) and private-key-file; give it, or use pfx-file`,
+/** The four ways to give a local key; a pair counts as given when either half is. */
+const SOURCES = [
+  { name: 'pfx-file', inputs: ['pfx-file'] },
+  { name: 'pfx-base64', inputs: ['pfx-base64'] },
+  { name: 'certificate-file / private-key-file', inputs: ['certificate-file', 'private-key-file'] },
+  { name: 'certificate / private-key', inputs: ['certificate', 'private-key'] },
+] as const;
+
+/** A PEM pair with one half missing: names the missing half. */
+function missingHalf(missing: string, chain: string, key: string): UserError {
+  return new UserError(
+    `${missing} is missing: a local PEM key needs both ${chain} (the chain) and ${key}; give it, or use pfx-file or pfx-base64`,
   );
 }
 
-/** A key in a local file (PEM or PKCS#12): for development, tests and self-hosted internal signing. */
+function localKey(inputs: Inputs): LocalKeyOptions {
+  const given = SOURCES.filter((source) => source.inputs.some((name) => inputs[name]));
+  if (given.length > 1) {
+    throw new UserError(
+      `${given[0].name} and ${given[1].name} both name a local key: give exactly one of ${SOURCES.map((s) => s.name).join(', ')}`,
+    );
+  }
+  const pfxPassword = inputs['pfx-password'] ?? '';
+  const { 'pfx-file': pfxFile, 'pfx-base64': pfxBase64 } = inputs;
+  if (pfxFile) return { pfxFile, pfxPassword };
+  if (pfxBase64) return { pfxBase64, pfxPassword };
+  const { 'certificate-file': certificateFile, 'private-key-file': privateKeyFile } = inputs;
+  const { certificate, 'private-key': privateKey } = inputs;
+  if (certificateFile && privateKeyFile) return { certificateFile, privateKeyFile };
+  if (certificate && privateKey) return { certificate, privateKey };
+  if (certificateFile) throw missingHalf('private-key-file', 'certificate-file', 'private-key-file');
+  if (privateKeyFile) throw missingHalf('certificate-file', 'certificate-file', 'private-key-file');
+  if (certificate) throw missingHalf('private-key', 'certificate', 'private-key');
+  throw missingHalf('certificate', 'certificate', 'private-key');
+}
+
+/** A key in a local file or in secrets (PEM or PKCS#12): for development, tests and self-hosted internal signing. */
 export const localKeyStore: KeyStore = {
   name: 'a local key',
-  inputs: ['certificate-file', 'private-key-file', 'pfx-file'],
+  inputs: ['certificate-file', 'private-key-file', 'pfx-file', 'pfx-base64', 'certificate', 'private-key'],
   configure(inputs) {
     const options = localKey(inputs);
     return {

@@ -14,10 +14,12 @@ export interface LocalSigner extends Signer {
   readonly keyType: KeyType;
 }
 
-/** A key on disk: PEM certificate chain + PEM key, or one PKCS#12 file. */
+/** A key on disk or in secrets: PEM certificate chain + PEM key, or one PKCS#12 (as a file or base64 text). */
 export type LocalKeyOptions =
   | { readonly certificateFile: string; readonly privateKeyFile: string }
-  | { readonly pfxFile: string; readonly pfxPassword: string };
+  | { readonly pfxFile: string; readonly pfxPassword: string }
+  | { readonly pfxBase64: string; readonly pfxPassword: string }
+  | { readonly certificate: string; readonly privateKey: string };
 
 async function readInput(path: string, what: string): Promise<Buffer> {
   return readFile(path).catch((error: NodeJS.ErrnoException) => {
@@ -26,32 +28,45 @@ async function readInput(path: string, what: string): Promise<Buffer> {
   });
 }
 
-function certificatesFrom(data: Buffer, path: string): Buffer[] {
+/** `what` names the source in messages: "certificate-file PATH" or "certificate". */
+function certificatesFrom(data: Buffer, what: string): Buffer[] {
   const text = data.toString('latin1');
   const blocks = text.includes('-----BEGIN') ? pemBlocks(text, 'CERTIFICATE') : [data];
-  if (blocks.length === 0) throw new UserError(`certificate-file ${path}: no PEM CERTIFICATE block in it`);
+  if (blocks.length === 0) throw new UserError(`${what}: no PEM CERTIFICATE block in it`);
   for (const der of blocks) {
     try {
       new X509Certificate(der);
     } catch {
-      throw new UserError(`certificate-file ${path}: holds something that is not an X.509 certificate`);
+      throw new UserError(`${what}: holds something that is not an X.509 certificate`);
     }
   }
   return blocks;
 }
 
-function keyFrom(data: Buffer, path: string): KeyObject {
+/** `what` names the source in messages: "private-key-file PATH" or "private-key"; never the key itself. */
+function keyFrom(data: Buffer, what: string): KeyObject {
   const text = data.toString('latin1');
   if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(text)) {
     throw new UserError(
-      `private-key-file ${path}: the key is encrypted; decrypt it (openssl pkey -in KEY -out PLAIN) or use a PFX with pfx-password`,
+      `${what}: the key is encrypted; decrypt it (openssl pkey -in KEY -out PLAIN) or use a PFX with pfx-password`,
     );
   }
   try {
     return createPrivateKey(text.includes('-----BEGIN') ? data : { key: data, format: 'der', type: 'pkcs8' });
   } catch {
-    throw new UserError(`private-key-file ${path}: not a PEM private key (PKCS#8, PKCS#1 RSA or SEC1 EC)`);
+    throw new UserError(`${what}: not a PEM private key (PKCS#8, PKCS#1 RSA or SEC1 EC)`);
   }
+}
+
+/** A PFX kept as base64 text (a GitHub secret holds text): line breaks and spaces allowed, nothing else. */
+function pfxFromBase64(text: string): Buffer {
+  const compact = text.replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) {
+    throw new UserError(
+      'pfx-base64: not base64 text; give the PFX file encoded with base64 (e.g. base64 -w0 cert.pfx)',
+    );
+  }
+  return Buffer.from(compact, 'base64');
 }
 
 function keyType(key: KeyObject, source: string): KeyType {
@@ -98,13 +113,23 @@ export async function loadLocalSigner(options: LocalKeyOptions): Promise<LocalSi
       options.pfxPassword,
       source,
     ));
+  } else if ('pfxBase64' in options) {
+    source = 'pfx-base64';
+    ({ key, certificates } = await readPfx(pfxFromBase64(options.pfxBase64), options.pfxPassword, source));
+  } else if ('certificate' in options) {
+    source = 'certificate with private-key';
+    certificates = certificatesFrom(Buffer.from(options.certificate), 'certificate');
+    key = keyFrom(Buffer.from(options.privateKey), 'private-key');
   } else {
     source = `certificate-file ${options.certificateFile} with private-key-file ${options.privateKeyFile}`;
     certificates = certificatesFrom(
       await readInput(options.certificateFile, 'certificate-file'),
-      options.certificateFile,
+      `certificate-file ${options.certificateFile}`,
     );
-    key = keyFrom(await readInput(options.privateKeyFile, 'private-key-file'), options.privateKeyFile);
+    key = keyFrom(
+      await readInput(options.privateKeyFile, 'private-key-file'),
+      `private-key-file ${options.privateKeyFile}`,
+    );
   }
   const type = keyType(key, source);
   const chain = orderChain(key, certificates, source);

@@ -35,9 +35,7 @@ export async function readPfx(der: Buffer, password: string, file: string): Prom
   } catch (error) {
     const wrong = /integrity/i.test(messageOf(error));
     throw new UserError(
-      wrong
-        ? `${file}: wrong password for this PFX file`
-        : `${file}: cannot read the PFX (${messageOf(error)})`,
+      wrong ? wrongPassword(file, password) : `${file}: cannot read the PFX (${messageOf(error)})`,
     );
   }
 
@@ -74,12 +72,19 @@ export async function readPfx(der: Buffer, password: string, file: string): Prom
     throw new UserError(
       hasMac
         ? `${file}: cannot decrypt the PFX, the file is damaged (${messageOf(error)})`
-        : `${file}: wrong password for this PFX file (or the file is damaged: it has no integrity check)`,
+        : `${wrongPassword(file, password)} (or the file is damaged: it has no integrity check)`,
     );
   });
   if (!key) throw new UserError(`${file}: the PFX holds no private key`);
   if (certificates.length === 0) throw new UserError(`${file}: the PFX holds no certificate`);
   return { key, certificates };
+}
+
+/** No password at all is its own mistake: "wrong password" would send the user looking at a password they never gave. */
+function wrongPassword(file: string, password: string): string {
+  return password === ''
+    ? `${file}: pfx-password is missing: the PFX is encrypted; give its password in pfx-password (CLI: or VAULTSIGN_PFX_PASSWORD)`
+    : `${file}: wrong password for this PFX file`;
 }
 
 type Decrypt = (algorithm: pkijs.AlgorithmIdentifier, ciphertext: Buffer) => Promise<Buffer>;
