@@ -45,22 +45,24 @@ describe('progress', () => {
     statuses[3] = statuses[700] = statuses[1500] = 'failed';
     // 2000 files, 20 ms each: 40 s in all; the quiet first 5 s hold 250 files.
     const shown = feed(2000, 20, statuses);
-    expect(shown[0]).toBe('signed 400/2000, 1 failed, 8 s');
+    // The first line when the quiet time ends (10 % have passed), then one per further 10 %.
+    expect(shown[0]).toBe('signed 250/2000, 1 failed, 5 s');
+    expect(shown[1]).toBe('signed 400/2000, 1 failed, 8 s');
     expect(shown).toContain('signed 1600/2000, 3 failed, 32 s');
     expect(shown.at(-1)).toBe('signed 2000/2000, 3 failed, 40 s');
-    // One line per 10 % from 20 % on (the 10 % mark fell in the quiet time): 9 lines, not 2000.
-    expect(shown).toHaveLength(9);
+    // 10 lines, not 2000.
+    expect(shown).toHaveLength(10);
   });
 
   it('logs every ~10 s when files are slow', () => {
-    // 1000 files, 3 s each: 10 % is 300 s, so the clock decides.
+    // 1000 files, 3 s each: 10 % is 300 s, so the clock decides: the first 10 s after the start, then every 10 s.
     const shown = feed(1000, 3000, Array(20).fill('signed'));
     expect(shown).toEqual([
-      'signed 2/1000, 0 failed, 6 s',
-      'signed 6/1000, 0 failed, 18 s',
-      'signed 10/1000, 0 failed, 30 s',
-      'signed 14/1000, 0 failed, 42 s',
-      'signed 18/1000, 0 failed, 54 s',
+      'signed 4/1000, 0 failed, 12 s',
+      'signed 8/1000, 0 failed, 24 s',
+      'signed 12/1000, 0 failed, 36 s',
+      'signed 16/1000, 0 failed, 48 s',
+      'signed 20/1000, 0 failed, 60 s',
     ]);
   });
 
@@ -94,7 +96,7 @@ describe('Action outputs', () => {
       dir,
     );
     expect(run.code).not.toBe(0);
-    expect(JSON.parse(run.outputs['signed-files'])).toEqual(['good.exe', 'good.dll']);
+    expect(JSON.parse(run.outputs['signed-files']).sort()).toEqual(['good.dll', 'good.exe']);
     expect(JSON.parse(run.outputs['skipped-files'])).toEqual(['signed.exe']);
     expect(JSON.parse(run.outputs['failed-files']).sort()).toEqual(['missing.exe', 'notes.txt']);
     expect(run.log).toMatch(/2 signed, 1 skipped, 2 failed/);
