@@ -66,6 +66,15 @@ describe('progress', () => {
     ]);
   });
 
+  it('says "checked" in a dry run', () => {
+    let t = 0;
+    const shown: string[] = [];
+    const done = progress({ total: 2, now: () => t, show: (text) => shown.push(text), verb: 'checked' });
+    t = 6000;
+    done(result('would-sign'));
+    expect(shown).toEqual(['checked 1/2, 0 failed, 6 s']);
+  });
+
   it('as a live line, shows each result once the quiet time is over', () => {
     expect(feed(10, 1000, Array(10).fill('signed'), true)).toEqual(
       [5, 6, 7, 8, 9, 10].map((n) => `signed ${n}/10, 0 failed, ${n} s`),

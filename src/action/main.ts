@@ -27,7 +27,12 @@ export async function run(): Promise<void> {
         warning: (message) => core.warning(logLine(message)),
         // Long runs: a line every ~10 s or 10 % of the files (see progress.ts).
         filesFound: (total) => {
-          showProgress = progress({ total, now: () => performance.now(), show: (text) => core.info(text) });
+          showProgress = progress({
+            total,
+            now: () => performance.now(),
+            show: (text) => core.info(text),
+            verb: config.dryRun ? 'checked' : 'signed',
+          });
         },
         fileDone: (result) => {
           const when = result.timestamp ? `, timestamp ${result.timestamp.toISOString()}` : '';

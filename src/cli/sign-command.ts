@@ -14,7 +14,7 @@ function line(result: FileResult): string {
 }
 
 /** On a terminal, progress is one line on stderr, rewritten in place; elsewhere nothing. */
-function liveLine(): {
+function liveLine(verb: string): {
   fileDone: (result: FileResult) => void;
   filesFound: (total: number) => void;
   clear: () => void;
@@ -33,6 +33,7 @@ function liveLine(): {
         total,
         now: () => performance.now(),
         live: true,
+        verb,
         show: (text) => {
           process.stderr.write(`\r${text}\x1b[K`);
           shown = true;
@@ -46,7 +47,7 @@ function liveLine(): {
 
 export async function runSign(config: SignConfig, io: Console, env: NodeJS.ProcessEnv): Promise<number> {
   const stop = stopOnSignals((message) => io.err(message));
-  const live = liveLine();
+  const live = liveLine(config.dryRun ? 'checked' : 'signed');
   try {
     const { results } = await runSigning(config, {
       env,

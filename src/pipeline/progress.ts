@@ -1,8 +1,14 @@
 import type { FileResult } from './sign-files.js';
 
 /** "signed 120/2000, 3 failed, 41 s": where a run stands. */
-export function progressText(done: number, total: number, failed: number, elapsedMs: number): string {
-  return `signed ${done}/${total}, ${failed} failed, ${Math.round(elapsedMs / 1000)} s`;
+export function progressText(
+  done: number,
+  total: number,
+  failed: number,
+  elapsedMs: number,
+  verb = 'signed',
+): string {
+  return `${verb} ${done}/${total}, ${failed} failed, ${Math.round(elapsedMs / 1000)} s`;
 }
 
 export interface ProgressOptions {
@@ -16,6 +22,8 @@ export interface ProgressOptions {
   /** Nothing is shown before this: short runs stay quiet. */
   readonly quietMs?: number;
   readonly everyMs?: number;
+  /** "checked" in a dry run, which signs nothing. */
+  readonly verb?: string;
 }
 
 /**
@@ -23,7 +31,7 @@ export interface ProgressOptions {
  * each further 10 % of the files, once the run is older than `quietMs` — never once per file.
  */
 export function progress(options: ProgressOptions): (result: FileResult) => void {
-  const { total, now, show, live = false, quietMs = 5000, everyMs = 10_000 } = options;
+  const { total, now, show, live = false, quietMs = 5000, everyMs = 10_000, verb } = options;
   const start = now();
   let done = 0;
   let failed = 0;
@@ -41,6 +49,6 @@ export function progress(options: ProgressOptions): (result: FileResult) => void
     if (!due) return;
     lastShownAt = t;
     lastShownDone = done;
-    show(progressText(done, total, failed, t - start));
+    show(progressText(done, total, failed, t - start, verb));
   };
 }
