@@ -24,8 +24,11 @@ function size(bytes: number | undefined): string {
 }
 
 export function setOutputs(outcome: RunOutcome): void {
-  const signed = outcome.results.filter((r) => r.status === 'signed').map((r) => shown(r.path));
-  core.setOutput('signed-files', JSON.stringify(signed));
+  const paths = (status: FileResult['status']): string =>
+    JSON.stringify(outcome.results.filter((r) => r.status === status).map((r) => shown(r.path)));
+  core.setOutput('signed-files', paths('signed'));
+  core.setOutput('failed-files', paths('failed'));
+  core.setOutput('skipped-files', paths('skipped'));
   core.setOutput('signed-count', count(outcome.results, 'signed'));
   core.setOutput('skipped-count', count(outcome.results, 'skipped'));
   core.setOutput('failed-count', count(outcome.results, 'failed'));

@@ -1,6 +1,7 @@
 import type { SignConfig } from '../config/sign-config.js';
 import { requestGithubIdToken } from '../credentials/github-id-token.js';
 import { messageOf } from '../errors.js';
+import { progress } from '../pipeline/progress.js';
 import { count, runSigning, totals } from '../pipeline/run-signing.js';
 import type { FileResult } from '../pipeline/sign-files.js';
 import { stopOnSignals } from '../pipeline/stop-signals.js';
@@ -12,8 +13,41 @@ function line(result: FileResult): string {
   return `${result.status.padEnd(7)} ${result.path}: ${result.detail}${when} (${seconds} s)`;
 }
 
+/** On a terminal, progress is one line on stderr, rewritten in place; elsewhere nothing. */
+function liveLine(verb: string): {
+  fileDone: (result: FileResult) => void;
+  filesFound: (total: number) => void;
+  clear: () => void;
+} {
+  const tty = process.stderr.isTTY;
+  let shown = false;
+  let update: ((result: FileResult) => void) | undefined;
+  const clear = (): void => {
+    if (shown) process.stderr.write('\r\x1b[K');
+    shown = false;
+  };
+  return {
+    filesFound: (total) => {
+      if (!tty) return;
+      update = progress({
+        total,
+        now: () => performance.now(),
+        live: true,
+        verb,
+        show: (text) => {
+          process.stderr.write(`\r${text}\x1b[K`);
+          shown = true;
+        },
+      });
+    },
+    fileDone: (result) => update?.(result),
+    clear,
+  };
+}
+
 export async function runSign(config: SignConfig, io: Console, env: NodeJS.ProcessEnv): Promise<number> {
   const stop = stopOnSignals((message) => io.err(message));
+  const live = liveLine(config.dryRun ? 'checked' : 'signed');
   try {
     const { results } = await runSigning(config, {
       env,
@@ -25,9 +59,15 @@ export async function runSign(config: SignConfig, io: Console, env: NodeJS.Proce
       reporter: {
         info: io.out,
         warning: (message) => io.err(`warning: ${message}`),
-        fileDone: (result) => (result.status === 'failed' ? io.err : io.out)(line(result)),
+        filesFound: live.filesFound,
+        fileDone: (result) => {
+          live.clear();
+          (result.status === 'failed' ? io.err : io.out)(line(result));
+          live.fileDone(result);
+        },
       },
     });
+    live.clear();
     io.out(totals(results, config.dryRun));
     return stop.exitStatus() ?? (count(results, 'failed') > 0 ? 1 : 0);
   } catch (error) {
@@ -36,6 +76,7 @@ export async function runSign(config: SignConfig, io: Console, env: NodeJS.Proce
     io.err(`error: ${messageOf(error)}`);
     return stop.exitStatus()!;
   } finally {
+    live.clear();
     stop.dispose();
   }
 }

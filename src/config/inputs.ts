@@ -122,6 +122,12 @@ export const INPUTS = {
     default: 'sha256',
     description: 'file digest: sha256, sha384 or sha512',
   },
+  'allow-sha1': {
+    kind: 'boolean',
+    default: 'false',
+    description:
+      'allow sha1 as file-digest or timestamp-digest, for legacy targets only (Windows rejects SHA-1 code signatures made after 2016)',
+  },
   'timestamp-rfc3161': {
     kind: 'list',
     value: 'URLS',
@@ -181,6 +187,8 @@ export type Inputs = {
 
 export const OUTPUTS = {
   'signed-files': 'JSON array of the files signed in this run',
+  'failed-files': 'JSON array of the files that could not be signed (each left as it was)',
+  'skipped-files': 'JSON array of the files left as they were (already signed, with skip-signed)',
   'signed-count': 'number of files signed',
   'skipped-count': 'number of files left as they were (already signed, with skip-signed)',
   'failed-count': 'number of files that could not be signed',

@@ -1,4 +1,4 @@
-import { parseHashAlgorithm } from '../authenticode/algorithms.js';
+import { parseHashAlgorithm, type HashAlgorithm } from '../authenticode/algorithms.js';
 import { UserError } from '../errors.js';
 import type { ExistingSignature, SignSettings } from '../pipeline/sign-file.js';
 import { fileQuery, wholeNumber, type FileQuery } from './file-query.js';
@@ -35,6 +35,21 @@ function httpUrl(value: string, name: string): string {
   return value;
 }
 
+/**
+ * A digest for a new signature. SHA-1 is refused unless allow-sha1: a SHA-1 timestamp digest is
+ * refused too (not just warned about), since Windows distrusts SHA-1 in the timestamp as in the
+ * signature, and one switch for legacy targets is easier to reason about than two rules.
+ */
+function newDigest(inputs: Inputs, name: 'file-digest' | 'timestamp-digest'): HashAlgorithm {
+  const hash = parseHashAlgorithm(inputs[name] || 'sha256', name);
+  if (hash === 'sha1' && !inputs['allow-sha1']) {
+    throw new UserError(
+      `${name}: sha1 is refused: SHA-1 signatures are rejected by Windows for code signed after 2016 (collisions can be forged); use sha256, or allow-sha1: true for legacy targets only`,
+    );
+  }
+  return hash;
+}
+
 function existing(inputs: Inputs): ExistingSignature {
   if (inputs['append-signature'] && inputs['skip-signed']) {
     throw new UserError('append-signature and skip-signed contradict each other: choose one');
@@ -61,7 +76,7 @@ function timestamp(inputs: Inputs, warnings: string[], rule: TimestampRule = {})
   }
   return {
     urls: urls.map((u) => httpUrl(u, 'timestamp-rfc3161')),
-    digest: parseHashAlgorithm(inputs['timestamp-digest'] || 'sha256', 'timestamp-digest'),
+    digest: newDigest(inputs, 'timestamp-digest'),
   };
 }
 
@@ -74,7 +89,7 @@ export function buildSignConfig(inputs: Inputs, positionals: readonly string[] =
   return {
     key: configured,
     settings: {
-      fileDigest: parseHashAlgorithm(inputs['file-digest'] || 'sha256', 'file-digest'),
+      fileDigest: newDigest(inputs, 'file-digest'),
       timestamp: timestamp(inputs, warnings, configured.timestamp),
       description: inputs.description || undefined,
       descriptionUrl,

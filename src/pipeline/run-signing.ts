@@ -11,6 +11,8 @@ import { signFiles, stopReason, type FileResult } from './sign-files.js';
 export interface Reporter {
   info(message: string): void;
   warning(message: string): void;
+  /** How many files the run will sign, once known (before the first fileDone). */
+  filesFound?(total: number): void;
   fileDone(result: FileResult): void;
 }
 
@@ -102,6 +104,7 @@ export async function runSigning(config: SignConfig, context: RunContext): Promi
   reporter.info(
     `${what} ${files.length} file(s) with ${ready.description}${known ? `: ${known.subject}` : ''}`,
   );
+  reporter.filesFound?.(files.length);
 
   const results = await signFiles(
     files,
