@@ -3,8 +3,11 @@ import type { Inputs } from '../config/inputs.js';
 import { buildSignConfig } from '../config/sign-config.js';
 import { UserError, messageOf } from '../errors.js';
 import { logLines } from '../io/log-escape.js';
-import { helpText, parseOptions, SIGN_SPECS, VERIFY_OPTIONS } from './options.js';
+import { rewriteAzureSignToolFlags } from './azure-sign-tool-flags.js';
+import { nearest } from './did-you-mean.js';
+import { helpText, parseOptions, signHelp, SIGN_OPTIONS, verifyHelp, VERIFY_OPTIONS } from './options.js';
 import { runSign } from './sign-command.js';
+import { VERSION } from './version.js';
 import { runVerify } from './verify-command.js';
 
 export interface Console {
@@ -14,7 +17,25 @@ export interface Console {
 
 const USAGE = 2;
 
+/** An option the command does not have, named with the nearest one it does when that is close. */
+function rejectUnknown(args: string[], options: ReturnType<typeof parseOptions>): void {
+  const { tokens } = parseArgs({ args, options, allowPositionals: true, strict: false, tokens: true });
+  for (const token of tokens) {
+    if (token.kind !== 'option' || Object.hasOwn(options, token.name)) continue;
+    const guess = nearest(token.name, Object.keys(options));
+    const hint = guess ? `; did you mean --${guess}?` : ' (see vaultsign --help)';
+    throw new UserError(`unknown option ${token.rawName}${hint}`);
+  }
+}
+
+/** `--help` or `-h` among a command's options, before any `--`. */
+function asksForHelp(args: string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
+}
+
 function parse(args: string[], options: ReturnType<typeof parseOptions>) {
+  rejectUnknown(args, options);
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
@@ -33,6 +54,15 @@ export async function main(
     terminal.out(helpText());
     return command ? 0 : USAGE;
   }
+  if (command === '--version' || command === '-V') {
+    terminal.out(VERSION);
+    return 0;
+  }
+  const help = command === 'sign' ? signHelp : command === 'verify' ? verifyHelp : undefined;
+  if (help && asksForHelp(rest)) {
+    terminal.out(help());
+    return 0;
+  }
   // File names and messages from outside: in a GitHub Actions step this output is the job's log, where a
   // line could otherwise act as a workflow command; in a terminal, control characters could drive it.
   const io: Console = {
@@ -41,10 +71,13 @@ export async function main(
   };
   try {
     if (command === 'sign') {
-      const { values, positionals } = parse(rest, parseOptions(SIGN_SPECS));
-      const inputs = values as Inputs;
+      const { args, notices } = rewriteAzureSignToolFlags(rest);
+      notices.forEach((notice) => io.err(notice));
+      const { values, positionals } = parse(args, parseOptions(SIGN_OPTIONS));
+      const { json, quiet, ...inputs } = values as Inputs & { json?: boolean; quiet?: boolean };
       inputs['pfx-password'] ??= env.VAULTSIGN_PFX_PASSWORD;
-      return await runSign(buildSignConfig(inputs, positionals), io, env);
+      const output = json ? 'json' : quiet ? 'quiet' : 'lines';
+      return await runSign(buildSignConfig(inputs, positionals), { io, output, stdout: terminal.out }, env);
     }
     if (command === 'verify') {
       const { values, positionals } = parse(rest, parseOptions(VERIFY_OPTIONS));

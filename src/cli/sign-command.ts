@@ -4,7 +4,19 @@ import { messageOf } from '../errors.js';
 import { count, runSigning, totals } from '../pipeline/run-signing.js';
 import type { FileResult } from '../pipeline/sign-files.js';
 import { stopOnSignals } from '../pipeline/stop-signals.js';
+import { fileRecord, jsonLine, totalsRecord } from './json-records.js';
 import type { Console } from './main.js';
+
+/** lines: every line; quiet: failures and totals; json: JSON records on stdout, the rest on stderr. */
+export type Output = 'lines' | 'quiet' | 'json';
+
+export interface SignTerminal {
+  /** Lines made safe to print. */
+  readonly io: Console;
+  readonly output: Output;
+  /** Standard output as is, for JSON lines (already free of anything a log could act on). */
+  readonly stdout: (line: string) => void;
+}
 
 function line(result: FileResult): string {
   const seconds = (result.durationMs / 1000).toFixed(2);
@@ -12,7 +24,31 @@ function line(result: FileResult): string {
   return `${result.status.padEnd(7)} ${result.path}: ${result.detail}${when} (${seconds} s)`;
 }
 
-export async function runSign(config: SignConfig, io: Console, env: NodeJS.ProcessEnv): Promise<number> {
+function reporterFor({ io, output, stdout }: SignTerminal) {
+  const warning = (message: string) => io.err(`warning: ${message}`);
+  if (output === 'json') {
+    return { info: io.err, warning, fileDone: (result: FileResult) => stdout(jsonLine(fileRecord(result))) };
+  }
+  if (output === 'quiet') {
+    return {
+      info: () => undefined,
+      warning,
+      fileDone: (result: FileResult) => result.status === 'failed' && io.err(line(result)),
+    };
+  }
+  return {
+    info: io.out,
+    warning,
+    fileDone: (result: FileResult) => (result.status === 'failed' ? io.err : io.out)(line(result)),
+  };
+}
+
+export async function runSign(
+  config: SignConfig,
+  terminal: SignTerminal,
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
+  const { io } = terminal;
   const stop = stopOnSignals((message) => io.err(message));
   try {
     const { results } = await runSigning(config, {
@@ -22,13 +58,10 @@ export async function runSign(config: SignConfig, io: Console, env: NodeJS.Proce
       // In a workflow `run:` step with id-token: write, GitHub OIDC works as in the Action.
       getIdToken: (audience) => requestGithubIdToken(env, audience, stop.signal),
       stopSignal: stop.signal,
-      reporter: {
-        info: io.out,
-        warning: (message) => io.err(`warning: ${message}`),
-        fileDone: (result) => (result.status === 'failed' ? io.err : io.out)(line(result)),
-      },
+      reporter: reporterFor(terminal),
     });
-    io.out(totals(results, config.dryRun));
+    if (terminal.output === 'json') terminal.stdout(jsonLine(totalsRecord(results, config.dryRun)));
+    else io.out(totals(results, config.dryRun));
     return stop.exitStatus() ?? (count(results, 'failed') > 0 ? 1 : 0);
   } catch (error) {
     // Stopped before any file was touched (e.g. while signing in): still the signal's exit status.
