@@ -27,7 +27,7 @@ const OUTPUT_OPTIONS: Record<string, InputSpec> = {
     kind: 'boolean',
     description: 'one JSON record per file and a totals record on stdout; other lines go to stderr',
   },
-  quiet: { kind: 'boolean', description: 'print only failures and the totals line' },
+  quiet: { kind: 'boolean', description: 'print only failures, warnings and the totals line' },
 };
 
 export const SIGN_SPECS: Record<InputName, InputSpec> = INPUTS;
