@@ -62,6 +62,14 @@ describe('unknown options', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toBe('error: unknown option --colour (see vaultsign --help)\n');
   });
+
+  it.each([
+    ['-kvm', 'error: unknown option -kvm (see vaultsign --help)\n'],
+    ['-timeout', 'error: unknown option -timeout; did you mean --timeout?\n'],
+  ])('names a one-dash word %s as written, not its first letter', async (flag, message) => {
+    const run = await runCli(['sign', flag, 'a.exe']);
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 2, stderr: message });
+  });
 });
 
 describe('AzureSignTool short flags', () => {

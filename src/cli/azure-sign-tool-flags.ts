@@ -2,7 +2,7 @@
  * AzureSignTool's short flags that mean the same as a vaultsign option, so its command lines carry
  * over. node's parseArgs takes only one-letter short options, so these tokens are rewritten first.
  */
-const ALIASES: Record<string, string> = {
+export const AZURE_SIGN_TOOL_FLAGS: Readonly<Record<string, string>> = {
   '-kvu': 'azure-key-vault-url',
   '-kvc': 'azure-key-vault-certificate',
   '-kvi': 'azure-client-id',
@@ -32,7 +32,7 @@ export function rewriteAzureSignToolFlags(args: readonly string[]): { args: stri
   const rewritten = args.map((arg, i) => {
     if (end !== -1 && i >= end) return arg;
     const [flag, ...value] = arg.split('=');
-    const name = ALIASES[flag!];
+    const name = AZURE_SIGN_TOOL_FLAGS[flag!];
     if (!name) return arg;
     notices.add(`notice: ${flag} (AzureSignTool) is --${name} in vaultsign${CAVEATS[flag!] ?? ''}`);
     return [`--${name}`, ...value].join('=');

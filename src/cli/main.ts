@@ -22,9 +22,16 @@ function rejectUnknown(args: string[], options: ReturnType<typeof parseOptions>)
   const { tokens } = parseArgs({ args, options, allowPositionals: true, strict: false, tokens: true });
   for (const token of tokens) {
     if (token.kind !== 'option' || Object.hasOwn(options, token.name)) continue;
-    const guess = nearest(token.name, Object.keys(options));
+    // parseArgs splits "-kvm" into -k -v -m: name the word the user wrote (an AzureSignTool flag
+    // without a vaultsign equivalent, or a long option with one dash).
+    const word = args[token.index]!;
+    const grouped = /^-[^-]{2,}/.test(word);
+    const [written, name] = grouped
+      ? [word.split('=')[0]!, word.slice(1).split('=')[0]!]
+      : [token.rawName, token.name];
+    const guess = nearest(name, Object.keys(options));
     const hint = guess ? `; did you mean --${guess}?` : ' (see vaultsign --help)';
-    throw new UserError(`unknown option ${token.rawName}${hint}`);
+    throw new UserError(`unknown option ${written}${hint}`);
   }
 }
 
