@@ -37,6 +37,10 @@ describe('help and version', () => {
     expect(run.stdout).toMatch(expected);
   });
 
+  it('vaultsign help verify is vaultsign verify --help', async () => {
+    expect(await runCli(['help', 'verify'])).toEqual(await runCli(['verify', '--help']));
+  });
+
   it('sign help wins over other flags, even a misspelt one', async () => {
     const run = await runCli(['sign', '--tiemout', '5', '--help']);
     expect(run.code).toBe(0);

@@ -56,7 +56,8 @@ export async function main(
   terminal: Console,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  const [command, ...rest] = argv;
+  // `vaultsign help sign` is `vaultsign sign --help`.
+  const [command, ...rest] = argv[0] === 'help' && argv[1] ? [argv[1], '--help'] : argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     terminal.out(helpText());
     return command ? 0 : USAGE;
