@@ -30,7 +30,7 @@ const OUTPUT_OPTIONS: Record<string, InputSpec> = {
   quiet: { kind: 'boolean', description: 'print only failures, warnings and the totals line' },
 };
 
-export const SIGN_SPECS: Record<InputName, InputSpec> = INPUTS;
+const SIGN_SPECS: Record<InputName, InputSpec> = INPUTS;
 export const SIGN_OPTIONS: Record<string, InputSpec> = { ...INPUTS, ...OUTPUT_OPTIONS };
 export { VERIFY_OPTIONS };
 
