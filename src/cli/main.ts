@@ -3,8 +3,11 @@ import type { Inputs } from '../config/inputs.js';
 import { buildSignConfig } from '../config/sign-config.js';
 import { UserError, messageOf } from '../errors.js';
 import { logLines } from '../io/log-escape.js';
-import { helpText, parseOptions, SIGN_SPECS, VERIFY_OPTIONS } from './options.js';
+import { rewriteAzureSignToolFlags } from './azure-sign-tool-flags.js';
+import { nearest } from './did-you-mean.js';
+import { helpText, parseOptions, signHelp, SIGN_OPTIONS, verifyHelp, VERIFY_OPTIONS } from './options.js';
 import { runSign } from './sign-command.js';
+import { VERSION } from './version.js';
 import { runVerify } from './verify-command.js';
 
 export interface Console {
@@ -14,7 +17,32 @@ export interface Console {
 
 const USAGE = 2;
 
+/** An option the command does not have, named with the nearest one it does when that is close. */
+function rejectUnknown(args: string[], options: ReturnType<typeof parseOptions>): void {
+  const { tokens } = parseArgs({ args, options, allowPositionals: true, strict: false, tokens: true });
+  for (const token of tokens) {
+    if (token.kind !== 'option' || Object.hasOwn(options, token.name)) continue;
+    // parseArgs splits "-kvm" into -k -v -m: name the word the user wrote (an AzureSignTool flag
+    // without a vaultsign equivalent, or a long option with one dash).
+    const word = args[token.index]!;
+    const grouped = /^-[^-]{2,}/.test(word);
+    const [written, name] = grouped
+      ? [word.split('=')[0]!, word.slice(1).split('=')[0]!]
+      : [token.rawName, token.name];
+    const guess = nearest(name, Object.keys(options));
+    const hint = guess ? `; did you mean --${guess}?` : ' (see vaultsign --help)';
+    throw new UserError(`unknown option ${written}${hint}`);
+  }
+}
+
+/** `--help` or `-h` among a command's options, before any `--`. */
+function asksForHelp(args: string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
+}
+
 function parse(args: string[], options: ReturnType<typeof parseOptions>) {
+  rejectUnknown(args, options);
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
@@ -28,10 +56,20 @@ export async function main(
   terminal: Console,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  const [command, ...rest] = argv;
+  // `vaultsign help sign` is `vaultsign sign --help`.
+  const [command, ...rest] = argv[0] === 'help' && argv[1] ? [argv[1], '--help'] : argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     terminal.out(helpText());
     return command ? 0 : USAGE;
+  }
+  if (command === '--version' || command === '-V') {
+    terminal.out(VERSION);
+    return 0;
+  }
+  const help = command === 'sign' ? signHelp : command === 'verify' ? verifyHelp : undefined;
+  if (help && asksForHelp(rest)) {
+    terminal.out(help());
+    return 0;
   }
   // File names and messages from outside: in a GitHub Actions step this output is the job's log, where a
   // line could otherwise act as a workflow command; in a terminal, control characters could drive it.
@@ -41,14 +79,17 @@ export async function main(
   };
   try {
     if (command === 'sign') {
-      const { values, positionals } = parse(rest, parseOptions(SIGN_SPECS));
-      const inputs = values as Inputs;
+      const { args, notices } = rewriteAzureSignToolFlags(rest);
+      notices.forEach((notice) => io.err(notice));
+      const { values, positionals } = parse(args, parseOptions(SIGN_OPTIONS));
+      const { json, quiet, ...inputs } = values as Inputs & { json?: boolean; quiet?: boolean };
       // Secrets from the environment keep them off the command line (and out of `ps`).
       inputs['pfx-password'] ??= env.VAULTSIGN_PFX_PASSWORD;
       inputs['pfx-base64'] ??= env.VAULTSIGN_PFX_BASE64;
       inputs.certificate ??= env.VAULTSIGN_CERTIFICATE;
       inputs['private-key'] ??= env.VAULTSIGN_PRIVATE_KEY;
-      return await runSign(buildSignConfig(inputs, positionals), io, env);
+      const output = json ? 'json' : quiet ? 'quiet' : 'lines';
+      return await runSign(buildSignConfig(inputs, positionals), { io, output, stdout: terminal.out }, env);
     }
     if (command === 'verify') {
       const { values, positionals } = parse(rest, parseOptions(VERIFY_OPTIONS));

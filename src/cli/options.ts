@@ -21,7 +21,17 @@ export function parseOptions(specs: Record<string, InputSpec>) {
   );
 }
 
-export const SIGN_SPECS: Record<InputName, InputSpec> = INPUTS;
+/** Options of the command line only: how results are printed. */
+const OUTPUT_OPTIONS: Record<string, InputSpec> = {
+  json: {
+    kind: 'boolean',
+    description: 'one JSON record per file and a totals record on stdout; other lines go to stderr',
+  },
+  quiet: { kind: 'boolean', description: 'print only failures, warnings and the totals line' },
+};
+
+const SIGN_SPECS: Record<InputName, InputSpec> = INPUTS;
+export const SIGN_OPTIONS: Record<string, InputSpec> = { ...INPUTS, ...OUTPUT_OPTIONS };
 export { VERIFY_OPTIONS };
 
 function describe(options: Record<string, InputSpec>): string {
@@ -34,20 +44,58 @@ function describe(options: Record<string, InputSpec>): string {
     .join('\n');
 }
 
+const EXIT_STATUS =
+  'Exit status: 0 when every file was signed (or skipped) or verified, 1 when any failed, 2 on bad usage.';
+
+const ALIAS_NOTE = `AzureSignTool's short flags are accepted where they mean the same (-kvu, -kvc, -kvi, -kvt, -kvs,
+-kva, -tr, -td, -fd, -d, -du, -ifl, -mdop, -s), each with a notice naming the vaultsign option.`;
+
+export function signHelp(): string {
+  return `Usage: vaultsign sign [options] [FILE...]
+
+Signs files with a key in Azure Key Vault, Artifact Signing or a local file.
+Options (the same names as the GitHub Action's inputs; lists repeat or take commas):
+${describe(SIGN_SPECS)}
+
+Output:
+${describe(OUTPUT_OPTIONS)}
+
+${ALIAS_NOTE}
+
+${EXIT_STATUS}
+`;
+}
+
+export function verifyHelp(): string {
+  return `Usage: vaultsign verify [--ca-file PEM] FILE...
+
+Checks each file's Authenticode signatures and timestamps.
+${describe(VERIFY_OPTIONS)}
+
+${EXIT_STATUS}
+`;
+}
+
 export function helpText(): string {
   return `vaultsign — Authenticode signing that digests files locally and signs only the digest with your key
 
 Usage:
   vaultsign sign [options] [FILE...]
   vaultsign verify [--ca-file PEM] FILE...
-  vaultsign --help
+  vaultsign <command> --help     that command's options
+  vaultsign --version
 
 Sign options (the same names as the GitHub Action's inputs; lists repeat or take commas):
 ${describe(SIGN_SPECS)}
 
+Output options (sign):
+${describe(OUTPUT_OPTIONS)}
+
+${ALIAS_NOTE}
+
 Verify options:
 ${describe(VERIFY_OPTIONS)}
 
-Exit status: 0 when every file was signed (or skipped) or verified, 1 when any failed, 2 on bad usage.
+${EXIT_STATUS}
 `;
 }

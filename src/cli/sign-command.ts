@@ -5,7 +5,19 @@ import { progress } from '../pipeline/progress.js';
 import { count, runSigning, totals } from '../pipeline/run-signing.js';
 import type { FileResult } from '../pipeline/sign-files.js';
 import { stopOnSignals } from '../pipeline/stop-signals.js';
+import { fileRecord, jsonLine, totalsRecord } from './json-records.js';
 import type { Console } from './main.js';
+
+/** lines: every line; quiet: failures and totals; json: JSON records on stdout, the rest on stderr. */
+export type Output = 'lines' | 'quiet' | 'json';
+
+export interface SignTerminal {
+  /** Lines made safe to print. */
+  readonly io: Console;
+  readonly output: Output;
+  /** Standard output as is, for JSON lines (already free of anything a log could act on). */
+  readonly stdout: (line: string) => void;
+}
 
 function line(result: FileResult): string {
   const seconds = (result.durationMs / 1000).toFixed(2);
@@ -13,13 +25,16 @@ function line(result: FileResult): string {
   return `${result.status.padEnd(7)} ${result.path}: ${result.detail}${when} (${seconds} s)`;
 }
 
-/** On a terminal, progress is one line on stderr, rewritten in place; elsewhere nothing. */
-function liveLine(verb: string): {
+/** On a terminal, progress is one line on stderr, rewritten in place; elsewhere (or when off) nothing. */
+function liveLine(
+  verb: string,
+  on: boolean,
+): {
   fileDone: (result: FileResult) => void;
   filesFound: (total: number) => void;
   clear: () => void;
 } {
-  const tty = process.stderr.isTTY;
+  const tty = on && process.stderr.isTTY;
   let shown = false;
   let update: ((result: FileResult) => void) | undefined;
   const clear = (): void => {
@@ -45,9 +60,34 @@ function liveLine(verb: string): {
   };
 }
 
-export async function runSign(config: SignConfig, io: Console, env: NodeJS.ProcessEnv): Promise<number> {
+function reporterFor({ io, output, stdout }: SignTerminal) {
+  const warning = (message: string) => io.err(`warning: ${message}`);
+  if (output === 'json') {
+    return { info: io.err, warning, fileDone: (result: FileResult) => stdout(jsonLine(fileRecord(result))) };
+  }
+  if (output === 'quiet') {
+    return {
+      info: () => undefined,
+      warning,
+      fileDone: (result: FileResult) => result.status === 'failed' && io.err(line(result)),
+    };
+  }
+  return {
+    info: io.out,
+    warning,
+    fileDone: (result: FileResult) => (result.status === 'failed' ? io.err : io.out)(line(result)),
+  };
+}
+
+export async function runSign(
+  config: SignConfig,
+  terminal: SignTerminal,
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
+  const { io } = terminal;
   const stop = stopOnSignals((message) => io.err(message));
-  const live = liveLine(config.dryRun ? 'checked' : 'signed');
+  const live = liveLine(config.dryRun ? 'checked' : 'signed', terminal.output === 'lines');
+  const reporter = reporterFor(terminal);
   try {
     const { results } = await runSigning(config, {
       env,
@@ -57,18 +97,18 @@ export async function runSign(config: SignConfig, io: Console, env: NodeJS.Proce
       getIdToken: (audience) => requestGithubIdToken(env, audience, stop.signal),
       stopSignal: stop.signal,
       reporter: {
-        info: io.out,
-        warning: (message) => io.err(`warning: ${message}`),
+        ...reporter,
         filesFound: live.filesFound,
         fileDone: (result) => {
           live.clear();
-          (result.status === 'failed' ? io.err : io.out)(line(result));
+          reporter.fileDone(result);
           live.fileDone(result);
         },
       },
     });
     live.clear();
-    io.out(totals(results, config.dryRun));
+    if (terminal.output === 'json') terminal.stdout(jsonLine(totalsRecord(results, config.dryRun)));
+    else io.out(totals(results, config.dryRun));
     return stop.exitStatus() ?? (count(results, 'failed') > 0 ? 1 : 0);
   } catch (error) {
     // Stopped before any file was touched (e.g. while signing in): still the signal's exit status.
