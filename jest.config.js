@@ -6,4 +6,6 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
   testTimeout: 120000,
+  globalSetup: '<rootDir>/test/clear-scratch.mjs',
+  globalTeardown: '<rootDir>/test/clear-scratch.mjs',
 };

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmod, cp, readdir, readFile } from 'node:fs/promises';
+import { chmod, cp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildOnce } from './build-once.js';
@@ -23,7 +23,8 @@ export async function shippedDist(): Promise<ShippedDist> {
     .map((entry) => join(entry.parentPath, entry.name))
     .sort();
   for (const file of files) hash.update(file).update(await readFile(file));
-  const dir = join(tmpdir(), `vaultsign-dist-${hash.digest('hex').slice(0, 16)}`);
+  const name = `vaultsign-dist-${hash.digest('hex').slice(0, 16)}`;
+  const dir = join(tmpdir(), name);
   const shipped = { cli: join(dir, 'cli.js'), action: join(dir, 'index.js') };
   await buildOnce(
     dir,
@@ -32,7 +33,21 @@ export async function shippedDist(): Promise<ShippedDist> {
       await cp(join(REPO, 'dist'), scratch, { recursive: true });
       // Some tests run the CLI as an unprivileged user.
       await chmod(scratch, 0o755);
+      await removeStaleCopies(name);
     },
   );
   return shipped;
+}
+
+/** Copies older than this belong to no running suite (other worktrees may share tmpdir with their own hash). */
+const STALE_MS = 6 * 60 * 60 * 1000;
+
+/** Removes copies of earlier dist/ builds, so each rebuild does not leave one more in the temp folder. */
+async function removeStaleCopies(current: string): Promise<void> {
+  for (const entry of await readdir(tmpdir())) {
+    if (!entry.startsWith('vaultsign-dist-') || entry.startsWith(current)) continue;
+    const path = join(tmpdir(), entry);
+    const age = Date.now() - (await stat(path).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
+    if (age > STALE_MS) await rm(path, { recursive: true, force: true });
+  }
 }
