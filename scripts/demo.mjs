@@ -1,12 +1,14 @@
 // The demo: sign the committed sample binaries with a throwaway certificate and a timestamp from a
 // loopback RFC 3161 responder (openssl ts -reply, not vaultsign's code), then verify them.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const work = mkdtempSync(join(tmpdir(), 'vaultsign-demo-'));
+const openssl = (...args) =>
+  execFileSync('openssl', args, { cwd: work, stdio: ['ignore', 'ignore', 'pipe'] });
 let tsa;
 try {
   await demo();
@@ -21,9 +23,6 @@ try {
 }
 
 async function demo() {
-  const openssl = (...args) =>
-    execFileSync('openssl', args, { cwd: work, stdio: ['ignore', 'ignore', 'pipe'] });
-
   console.log(`Working in ${work}\n\nMaking a throwaway root and code-signing certificate with openssl…`);
   openssl(
     'req',
@@ -94,9 +93,11 @@ async function demo() {
   const quote = (a) => (/^[\w./:=@-]+$/.test(a) ? a : `"${a}"`);
   const cli = (...args) => {
     console.log(`\n$ node dist/cli.js ${args.map(quote).join(' ')}`);
-    return spawnSync(process.execPath, ['dist/cli.js', ...args], { stdio: 'inherit' }).status;
+    // Not spawnSync: the timestamp responder in this process must answer while the CLI runs.
+    const child = spawn(process.execPath, ['dist/cli.js', ...args], { stdio: 'inherit' });
+    return new Promise((resolve) => child.on('close', resolve));
   };
-  let failed = cli(
+  let failed = await cli(
     'sign',
     '--certificate-file',
     join(work, 'signer.pem'),
@@ -108,7 +109,7 @@ async function demo() {
     'vaultsign demo',
     ...files,
   );
-  failed ||= cli('verify', '--ca-file', join(work, 'root.pem'), ...files);
+  failed ||= await cli('verify', '--ca-file', join(work, 'root.pem'), ...files);
 
   const osslsigncode = spawnSync('osslsigncode', ['--version']).status === 0;
   if (osslsigncode) {
