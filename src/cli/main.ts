@@ -94,7 +94,12 @@ export async function main(
     if (command === 'verify') {
       const { values, positionals } = parse(rest, parseOptions(VERIFY_OPTIONS));
       if (positionals.length === 0) throw new UserError('verify: no files given');
-      return await runVerify(values['ca-file'] as string | undefined, positionals, io);
+      return await runVerify(
+        values['ca-file'] as string | undefined,
+        values['ca-file-only'] === true,
+        positionals,
+        io,
+      );
     }
     throw new UserError(`unknown command "${command}" (use sign or verify; see vaultsign --help)`);
   } catch (error) {

@@ -4,7 +4,12 @@ const VERIFY_OPTIONS: Record<string, InputSpec> = {
   'ca-file': {
     kind: 'string',
     value: 'PEM',
-    description: 'trusted roots for signatures and timestamps (default: the system store)',
+    description:
+      "more trusted roots for signatures and timestamps, added to the system store and Node's roots (Microsoft's code-signing roots are not shipped: give them here)",
+  },
+  'ca-file-only': {
+    kind: 'boolean',
+    description: 'trust only the roots in --ca-file',
   },
 };
 
@@ -67,7 +72,7 @@ ${EXIT_STATUS}
 }
 
 export function verifyHelp(): string {
-  return `Usage: vaultsign verify [--ca-file PEM] FILE...
+  return `Usage: vaultsign verify [--ca-file PEM [--ca-file-only]] FILE...
 
 Checks each file's Authenticode signatures and timestamps.
 ${describe(VERIFY_OPTIONS)}
@@ -81,7 +86,7 @@ export function helpText(): string {
 
 Usage:
   vaultsign sign [options] [FILE...]
-  vaultsign verify [--ca-file PEM] FILE...
+  vaultsign verify [--ca-file PEM [--ca-file-only]] FILE...
   vaultsign <command> --help     that command's options
   vaultsign --version
 

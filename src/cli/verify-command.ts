@@ -1,35 +1,35 @@
-import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { rootCertificates } from 'node:tls';
 import type { SignatureReport, Trust } from '../authenticode/verify-signature.js';
 import { UserError } from '../errors.js';
-import { pemBlocks } from '../io/pem.js';
+import { fileAnchors, systemAnchors } from '../io/trust-store.js';
 import { isValid, verifyFiles } from '../pipeline/verify-files.js';
 import type { Console } from './main.js';
 
-async function loadTrust(caFile: string | undefined): Promise<Trust> {
-  if (!caFile) return { anchors: rootCertificates.map((pem) => new X509Certificate(pem)) };
-  const text = await readFile(caFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new UserError(`ca-file ${caFile}: cannot read it (${error.code ?? error.message})`);
-  });
-  const anchors = pemBlocks(text, 'CERTIFICATE').map((der) => new X509Certificate(der));
-  if (anchors.length === 0) throw new UserError(`ca-file ${caFile}: no PEM certificates in it`);
-  return { anchors };
+/** The system store plus `--ca-file`, or with `--ca-file-only` just that file. */
+async function loadTrust(caFile: string | undefined, caFileOnly: boolean): Promise<Trust> {
+  if (caFileOnly && !caFile)
+    throw new UserError('verify: --ca-file-only needs --ca-file PEM (the only trusted roots)');
+  const given = caFile ? await fileAnchors(caFile, (message) => new UserError(message)) : [];
+  return { anchors: caFileOnly ? given : (await systemAnchors()).concat(given) };
 }
 
 function describe(report: SignatureReport, label: string, lines: string[]): void {
   const when = report.timestamp
     ? `timestamp ${report.timestamp.toISOString()}`
     : report.timestampProblem
-      ? `timestamp present but invalid: ${report.timestampProblem}`
+      ? `timestamp present but invalid: ${report.timestampProblem} (if its signer does not chain to a trusted root, give that root with --ca-file)`
       : 'no timestamp';
   const state = report.problems.length ? `INVALID: ${report.problems.join('; ')}` : 'valid';
   lines.push(`  ${label}: signer "${report.signer}", ${report.fileDigest}, ${when} — ${state}`);
   report.nested.forEach((inner, i) => describe(inner, `nested signature ${i + 1}`, lines));
 }
 
-export async function runVerify(caFile: string | undefined, files: string[], io: Console): Promise<number> {
-  const trust = await loadTrust(caFile);
+export async function runVerify(
+  caFile: string | undefined,
+  caFileOnly: boolean,
+  files: string[],
+  io: Console,
+): Promise<number> {
+  const trust = await loadTrust(caFile, caFileOnly);
   let failed = 0;
   for (const result of await verifyFiles(files, trust)) {
     if (!result.report) {
