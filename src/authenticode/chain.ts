@@ -1,5 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 
+/** How a chain that ends at no trusted root is reported: callers can suggest adding that root. */
+export const UNTRUSTED_ROOT = 'does not chain to a trusted root';
+
 const MAX_DEPTH = 8;
 
 function validAt(certificate: X509Certificate, at: Date): boolean {
@@ -55,7 +58,7 @@ export function checkChain(
       return usageProblem(anchor, purposes);
     }
     const issuer = intermediates.find((c) => c !== current && c.ca && issues(c, current));
-    if (!issuer) return `the certificate "${commonName(current)}" does not chain to a trusted root`;
+    if (!issuer) return `the certificate "${commonName(current)}" ${UNTRUSTED_ROOT}`;
     current = issuer;
   }
   return `the certificate chain of "${commonName(leaf)}" is longer than ${MAX_DEPTH}`;

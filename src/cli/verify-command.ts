@@ -1,3 +1,4 @@
+import { UNTRUSTED_ROOT } from '../authenticode/chain.js';
 import type { SignatureReport, Trust } from '../authenticode/verify-signature.js';
 import { UserError } from '../errors.js';
 import { fileAnchors, systemAnchors } from '../io/trust-store.js';
@@ -16,7 +17,7 @@ function describe(report: SignatureReport, label: string, lines: string[]): void
   const when = report.timestamp
     ? `timestamp ${report.timestamp.toISOString()}`
     : report.timestampProblem
-      ? `timestamp present but invalid: ${report.timestampProblem} (if its signer does not chain to a trusted root, give that root with --ca-file)`
+      ? `timestamp present but invalid: ${report.timestampProblem}${report.timestampProblem.includes(UNTRUSTED_ROOT) ? ' (give its root with --ca-file)' : ''}`
       : 'no timestamp';
   const state = report.problems.length ? `INVALID: ${report.problems.join('; ')}` : 'valid';
   lines.push(`  ${label}: signer "${report.signer}", ${report.fileDigest}, ${when} — ${state}`);
