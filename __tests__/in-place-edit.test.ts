@@ -3,9 +3,10 @@ import { appendFile, open, readdir, readFile, rename, rm, utimes, writeFile } fr
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { findFiles } from '../src/discovery/find-files.js';
+import { isRewrite } from '../src/formats/format.js';
 import { openSignable } from '../src/formats/open-file.js';
 import { lockFile } from '../src/io/file-lock.js';
-import { applyEdit } from '../src/io/in-place-edit.js';
+import { applyEdit, type FileEdit } from '../src/io/in-place-edit.js';
 import { recoverFile, restoreFromJournal, writeJournal } from '../src/io/journal.js';
 import { hostTag } from '../src/io/run-owner.js';
 import { lockPathOf } from '../src/io/sidecar-files.js';
@@ -29,8 +30,9 @@ async function prepare(dir: string, signature: Buffer) {
   );
   const original = await readFile(path);
   const opened = await openSignable(path);
-  const edit = await opened.file.signatureEdit(signature);
+  const edit = (await opened.file.signatureEdit(signature)) as FileEdit;
   await opened.close();
+  expect(isRewrite(edit)).toBe(false); // a PE is edited in place
   return { path, original, edit, state: opened.state };
 }
 

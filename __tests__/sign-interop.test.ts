@@ -6,7 +6,7 @@ import { OID } from '../src/authenticode/oids.js';
 import { AuthenticodeSignature } from '../src/authenticode/signature.js';
 import { requestTimestamp } from '../src/authenticode/timestamp-client.js';
 import { openSignable } from '../src/formats/open-file.js';
-import { applyEdit } from '../src/io/in-place-edit.js';
+import { saveSignedFile } from '../src/io/save-signed-file.js';
 import { calculatedDigests, osslSign, osslVerify } from '../test/osslsigncode.js';
 import { copyFixture, ensurePeFixtures, scratchDir, type PeFixture } from '../test/pe-fixtures.js';
 import { ensureTestPki, keyFlags, type TestPki } from '../test/pki.js';
@@ -129,7 +129,7 @@ describe('differential checks against osslsigncode', () => {
     });
     signature.signerInfo.unsignedAttrs!.attributes = [];
     signature.addUnsignedValue(OID.rfc3161Timestamp, fromDer(foreign.token, 'token'));
-    await applyEdit(file, await opened.file.signatureEdit(signature.toDer()), opened.state);
+    await saveSignedFile(file, await opened.file.signatureEdit(signature.toDer()), opened.state);
     await opened.close();
 
     const run = await runCli(['verify', '--ca-file', pki.rootCa, file]);

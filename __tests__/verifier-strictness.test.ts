@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createSignature } from '../src/authenticode/create-signature.js';
 import { openSignable } from '../src/formats/open-file.js';
-import { applyEdit } from '../src/io/in-place-edit.js';
+import { saveSignedFile } from '../src/io/save-signed-file.js';
 import { loadLocalSigner } from '../src/signers/local-signer.js';
 import { startLegacyTsaServer, type LegacyTsaServer } from '../test/legacy-tsa-server.js';
 import { osslSign, osslVerify } from '../test/osslsigncode.js';
@@ -303,7 +303,7 @@ describe('page hashes', () => {
     const pageHashed = await foreign.file.indirectData('sha256', { pageHashes: true });
     const genuine = await opened.file.indirectData('sha256');
     const { signature } = await createSignature({ ...genuine, value: pageHashed.value }, signer);
-    await applyEdit(file, await opened.file.signatureEdit(signature.toDer()), opened.state);
+    await saveSignedFile(file, await opened.file.signatureEdit(signature.toDer()), opened.state);
     await Promise.all([foreign.close(), opened.close()]);
 
     const verdicts = await bothVerdicts(file);

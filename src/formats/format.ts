@@ -27,14 +27,28 @@ export interface SignableFile {
    * (e.g. PE page hashes). Returns a problem, or undefined when it holds.
    */
   checkIndirectData(type: string, value: asn1js.AsnType | undefined): Promise<string | undefined>;
-  /** The edit that makes the file carry `signature` as its only signature blob. */
-  signatureEdit(signature: Buffer): Promise<FileEdit>;
+  /** The change that makes the file carry `signature` as its only signature blob. */
+  signatureEdit(signature: Buffer): Promise<FileEdit | FileRewrite>;
 }
 
-/** One file format: recognised by its content, opened from a read-only handle. */
+/**
+ * A file rewritten whole (e.g. an MSI, whose streams move): the new file is written beside the
+ * original and put in its place only once complete, so a crash leaves one or the other.
+ */
+export interface FileRewrite {
+  /** Writes the complete signed file to `out` from offset 0, reading the original through its own handle; returns the new length. */
+  write(out: FileHandle): Promise<number>;
+}
+
+export function isRewrite(change: FileEdit | FileRewrite): change is FileRewrite {
+  return 'write' in change;
+}
+
+/** One file format: recognised by its content (by its name only where content cannot tell), opened from a read-only handle. */
 export interface FileFormat {
   readonly name: string;
-  matches(head: Buffer): boolean;
+  /** `name`: the file's base name, for formats such as scripts that only their extension tells. */
+  matches(head: Buffer, name: string): boolean;
   /** `head`: the file's first HEAD_BYTES (or all of a smaller file). */
   open(handle: FileHandle, size: number, head: Buffer): Promise<SignableFile>;
 }

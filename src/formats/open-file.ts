@@ -1,4 +1,5 @@
 import { open, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { UserError } from '../errors.js';
 import { fileState, type FileState } from '../io/file-state.js';
 import type { SignableFile } from './format.js';
@@ -30,7 +31,7 @@ export async function openSignable(path: string): Promise<OpenedFile> {
     const head = Buffer.alloc(Math.min(HEAD_BYTES, state.size));
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
     if (bytesRead !== head.length) throw new UserError('the file changed while being read');
-    const format = detectFormat(head);
+    const format = detectFormat(head, basename(path));
     if (!format) {
       throw new UserError(
         state.size === 0

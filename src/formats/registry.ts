@@ -7,8 +7,8 @@ const FORMATS: readonly FileFormat[] = [peFormat];
 /** The first bytes of a file, read once: enough for every format's `matches`, and for a PE its headers. */
 export const HEAD_BYTES = 4096;
 
-export function detectFormat(head: Buffer): FileFormat | undefined {
-  return FORMATS.find((format) => format.matches(head));
+export function detectFormat(head: Buffer, name: string): FileFormat | undefined {
+  return FORMATS.find((format) => format.matches(head, name));
 }
 
 export function supportedFormats(): string {

@@ -6,6 +6,7 @@ import type { FileEdit } from './in-place-edit.js';
 import { osErrorInWords } from './os-error.js';
 import { isGone, thisRun, type RunOwner } from './run-owner.js';
 import { journalPathOf, parseJournalName } from './sidecar-files.js';
+import { syncFolder } from './sync-folder.js';
 
 /** What a journal holds: enough of the original file to put it back exactly, and who wrote it. */
 export interface Journal {
@@ -19,16 +20,6 @@ export interface Journal {
   readonly tailAt: number;
   readonly tail: string;
   readonly patches: { readonly offset: number; readonly bytes: string }[];
-}
-
-async function syncFolder(folder: string): Promise<void> {
-  if (process.platform === 'win32') return; // folders cannot be opened for flushing there, nor need it
-  const handle = await open(folder, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /** Writes `data` to a new file, every byte and flushed; a failure leaves no file behind. */

@@ -2,11 +2,12 @@ import { basename, dirname, join } from 'node:path';
 import type { RunOwner } from './run-owner.js';
 
 /**
- * The files vaultsign keeps beside a file while it signs it: a lock (`.NAME.vaultsign-lock`) and a
- * journal naming its owner (`.NAME.vaultsign-journal-PID-HOST`, first written as `….tmp`). They are
- * never inputs.
+ * The files vaultsign keeps beside a file while it signs it: a lock (`.NAME.vaultsign-lock`), a
+ * journal naming its owner (`.NAME.vaultsign-journal-PID-HOST`, first written as `….tmp`), and for a
+ * file rewritten whole its new version (`.NAME.vaultsign-new-PID-HOST`). They are never inputs.
  */
-const SIDECAR = /^\..+\.vaultsign-(?:journal|lock)(?:[-.].*)?$/;
+const SIDECAR = /^\..+\.vaultsign-(?:journal|lock|new)(?:[-.].*)?$/;
+const NEW_FILE = /^\.(.+)\.vaultsign-new-(\d+)-([0-9a-f]+)$/;
 const JOURNAL = /^\.(.+)\.vaultsign-journal(?:-(\d+)-([0-9a-f]+))?(\.tmp)?$/;
 
 export function isSidecarFile(path: string): boolean {
@@ -35,4 +36,16 @@ export function parseJournalName(name: string): JournalName | undefined {
   if (!match) return undefined;
   const owner = match[2] ? { pid: Number(match[2]), host: match[3] } : undefined;
   return { file: match[1], owner, unfinished: match[4] !== undefined };
+}
+
+export function newFilePathOf(path: string, owner: RunOwner): string {
+  return join(dirname(path), `.${basename(path)}.vaultsign-new-${owner.pid}-${owner.host}`);
+}
+
+/** The file a left-over new version belongs to, and its writer. */
+export function parseNewFileName(
+  name: string,
+): { file: string; owner: { pid: number; host: string } } | undefined {
+  const match = NEW_FILE.exec(name);
+  return match ? { file: match[1], owner: { pid: Number(match[2]), host: match[3] } } : undefined;
 }

@@ -7,7 +7,7 @@ import { AuthenticodeSignature } from '../authenticode/signature.js';
 import { requestTimestamp } from '../authenticode/timestamp-client.js';
 import { UserError, messageOf } from '../errors.js';
 import { openSignable } from '../formats/open-file.js';
-import { applyEdit } from '../io/in-place-edit.js';
+import { saveSignedFile } from '../io/save-signed-file.js';
 import { thumbprint } from '../signers/certificate-checks.js';
 import type { Signer } from '../signers/signer.js';
 
@@ -112,7 +112,7 @@ export async function signFile(
     }
     // Past this point the file is written to the end even if the deadline passes: never half a file.
     signal?.throwIfAborted();
-    await applyEdit(path, await file.signatureEdit(blob), opened.state);
+    await saveSignedFile(path, await file.signatureEdit(blob), opened.state);
     return {
       status: 'signed',
       detail: how,
