@@ -9,6 +9,7 @@ import { copyFixture, ensurePeFixtures, scratchDir, type PeFixture } from '../te
 import { ensureTestPki, keyFlags, type TestPki } from '../test/pki.js';
 import { runAction } from '../test/run-action.js';
 import { runCli } from '../test/run-cli.js';
+import { startTsaServer } from '../test/tsa-server.js';
 
 let pki: TestPki;
 let fixtures: PeFixture[];
@@ -111,6 +112,44 @@ describe('Action outputs', () => {
     expect(run.log).toMatch(/2 signed, 1 skipped, 2 failed/);
     expect(await sha256(join(dir, 'notes.txt'))).toBe(before);
   });
+});
+
+describe('Action progress', () => {
+  it('logs "signed n/N" lines on a run of several seconds, not one per file, and the last is N/N', async () => {
+    const dir = await scratchDir('action-progress');
+    const files = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        copyFixture(fixtures[i % 2], dir, `f${i}.${i % 2 ? 'dll' : 'exe'}`),
+      ),
+    );
+    // One file at a time behind a TSA that takes 400 ms: about 8 s in all, past the 5 s quiet time.
+    const tsa = await startTsaServer({ configFile: pki.tsaConfig, latencyMs: 400 });
+    try {
+      const run = await runAction(
+        {
+          'certificate-file': pki.leaves.rsa.chain,
+          'private-key-file': pki.leaves.rsa.key,
+          'timestamp-rfc3161': tsa.url,
+          concurrency: '1',
+          files: files.join('\n'),
+        },
+        {},
+        dir,
+      );
+      expect(run.code).toBe(0);
+      const shown = [...run.log.matchAll(/^signed (\d+)\/20, 0 failed, (\d+) s$/gm)];
+      const lines = shown.map((m) => Number(m[1]));
+      // Nothing in the first 5 s (the elapsed time is in each line).
+      expect(shown.every((m) => Number(m[2]) >= 5)).toBe(true);
+      expect(lines.length).toBeGreaterThanOrEqual(2);
+      expect(lines.length).toBeLessThanOrEqual(10);
+      expect(lines.every((n, i) => i === 0 || n > lines[i - 1]!)).toBe(true);
+      expect(lines.at(-1)).toBe(20);
+      expect(run.log).toMatch(/20 signed, 0 skipped, 0 failed/);
+    } finally {
+      await tsa.close();
+    }
+  }, 120_000);
 });
 
 describe('digest policy', () => {
