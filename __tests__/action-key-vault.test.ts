@@ -126,6 +126,8 @@ describe('the Action with Azure Key Vault through GitHub OIDC', () => {
     );
     expect(run.outputs['certificate-thumbprint']).toMatch(/^[0-9A-F]{40}$/);
     expect(run.summary).toContain('<table>');
+    expect(run.summary).toContain('<th>Format</th>');
+    expect(run.summary).toMatch(/<td>PE<\/td>/);
     expect(run.summary).toContain(`${files.length} signed, 0 skipped, 0 failed`);
     for (const file of files) {
       const verdict = await osslVerify(file, pki.rootCa);

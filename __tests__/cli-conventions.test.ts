@@ -157,9 +157,9 @@ describe('output modes', () => {
       .map((line) => JSON.parse(line) as Record<string, unknown>);
     const thumbprint = new X509Certificate(await readFile(pki.leaves.rsa.cert)).fingerprint.replace(/:/g, '');
     const byPath = Object.fromEntries(records.filter((r) => r.type === 'file').map((r) => [r.path, r]));
-    expect(byPath[good]).toMatchObject({ status: 'signed', size, thumbprint, timestamp: null });
+    expect(byPath[good]).toMatchObject({ status: 'signed', format: 'PE', size, thumbprint, timestamp: null });
     expect(typeof byPath[good]!.durationMs).toBe('number');
-    expect(byPath[bad]).toMatchObject({ status: 'failed', thumbprint: null });
+    expect(byPath[bad]).toMatchObject({ status: 'failed', format: null, thumbprint: null });
     expect(typeof byPath[bad]!.detail).toBe('string');
     expect(records.at(-1)).toEqual({
       type: 'totals',

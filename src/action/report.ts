@@ -44,6 +44,7 @@ export async function writeSummary(outcome: RunOutcome, dryRun: boolean): Promis
   // Cells are raw HTML: names and messages from outside are escaped.
   const rows = outcome.results.map((r) => [
     htmlText(shown(r.path)),
+    r.format ?? '',
     size(r.size),
     `${ICONS[r.status]}${r.status === 'signed' ? '' : `: ${htmlText(r.detail)}`}`,
     `${(r.durationMs / 1000).toFixed(2)} s`,
@@ -59,6 +60,7 @@ export async function writeSummary(outcome: RunOutcome, dryRun: boolean): Promis
     .addTable([
       [
         { data: 'File', header: true },
+        { data: 'Format', header: true },
         { data: 'Size', header: true },
         { data: 'Result', header: true },
         { data: 'Duration', header: true },

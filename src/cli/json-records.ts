@@ -10,6 +10,7 @@ export function fileRecord(result: FileResult) {
     timestamp: result.timestamp?.toISOString() ?? null,
     durationMs: result.durationMs,
     size: result.size ?? null,
+    format: result.format ?? null,
     thumbprint: result.certificate?.thumbprint ?? null,
   };
 }

@@ -46,6 +46,8 @@ export interface SignOutcome {
   readonly certificate?: SigningCertificate;
   /** Bytes before signing. */
   readonly size: number;
+  /** The file's format, as the registry names it ("PE", "MSI", …). */
+  readonly format: string;
 }
 
 function existingSignature(der: Buffer, setting: string): AuthenticodeSignature {
@@ -73,11 +75,12 @@ export async function signFile(
 ): Promise<SignOutcome> {
   const opened = await openSignable(path);
   try {
-    const { file } = opened;
+    const { file, size } = opened;
+    const { format } = file;
     if (file.signature && settings.existing === 'skip') {
       // Only a signature that parses cleanly counts as signed; a damaged one fails the file, untouched.
       existingSignature(file.signature, 'skip-signed');
-      return { status: 'skipped', detail: 'already signed (skip-signed)', size: opened.size };
+      return { status: 'skipped', detail: 'already signed (skip-signed)', size, format };
     }
     const primary =
       file.signature && settings.existing === 'append'
@@ -90,7 +93,7 @@ export async function signFile(
         ? 'signature replaced'
         : 'new signature';
     const indirect = await file.indirectData(settings.fileDigest, { pageHashes: settings.pageHashes });
-    if (dryRun) return { status: 'would-sign', detail: `would be signed: ${how}`, size: opened.size };
+    if (dryRun) return { status: 'would-sign', detail: `would be signed: ${how}`, size, format };
     const { signature, leaf } = await createSignature(indirect, signer, settings, signal);
 
     let timestamp: Date | undefined;
@@ -118,7 +121,8 @@ export async function signFile(
       detail: how,
       timestamp,
       certificate: signingCertificate(leaf),
-      size: opened.size,
+      size,
+      format,
     };
   } finally {
     await opened.close();

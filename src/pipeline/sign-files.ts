@@ -19,6 +19,8 @@ export interface FileResult {
   readonly durationMs: number;
   /** Bytes before signing, when the file could be opened. */
   readonly size?: number;
+  /** Its format, when the file could be opened as one. */
+  readonly format?: string;
 }
 
 export interface RunLimits {
