@@ -38,9 +38,9 @@ export async function replaceFile(path: string, rewrite: FileRewrite, opened: Fi
     throw new EditFailed(`cannot find it to replace it: ${osErrorInWords(error)}; ${UNCHANGED}`);
   });
   await removeLeftNewFiles(target);
-  const { mode } = await stat(target);
   const newPath = newFilePathOf(target, thisRun);
   try {
+    const { mode } = await stat(target);
     const handle = await open(newPath, 'wx', mode & 0o7777);
     try {
       const length = await rewrite.write(handle);
