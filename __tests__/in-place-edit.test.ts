@@ -105,6 +105,22 @@ describe('the per-file lock', () => {
   const lockOf = (pid: number, host = hostTag) =>
     JSON.stringify({ pid, host, started: Date.now(), token: 'x' });
 
+  it('a stale lock broken by many takers at once ends with exactly one holder', async () => {
+    const gone = await processPid(false);
+    const dir = await scratchDir('lock-race');
+    for (let round = 0; round < 30; round++) {
+      const file = join(dir, `r${round}.exe`);
+      await writeFile(lockPathOf(file), lockOf(gone.pid));
+      const outcomes = await Promise.allSettled(Array.from({ length: 6 }, () => lockFile(file)));
+      const held = outcomes.filter((o) => o.status === 'fulfilled');
+      expect(held).toHaveLength(1);
+      for (const o of outcomes)
+        if (o.status === 'rejected') expect(String(o.reason)).toMatch(new RegExp(`pid ${process.pid}`));
+      await (held[0] as PromiseFulfilledResult<{ release(): Promise<void> }>).value.release();
+    }
+    expect(await sidecars(dir)).toEqual([]);
+  });
+
   it('is refused while its owner runs, naming the owner; taken over once the owner is gone', async () => {
     const file = join(await scratchDir('lock'), 'a.exe');
     const owner = await processPid(true);

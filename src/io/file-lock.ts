@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError } from '../errors.js';
 import { writeFully } from './exact-io.js';
@@ -57,21 +57,33 @@ async function create(lockPath: string, text: string): Promise<boolean> {
   return true;
 }
 
+/** A takeover lasts milliseconds: a takeover file older than this was left by a run killed during one. */
+const TAKEOVER_MS = 10_000;
+
 /**
- * Removes a lock left by a run that is gone. It is first renamed to a name of its own, so two runs
- * breaking the same stale lock cannot remove the new lock one of them has taken meanwhile; a live lock
- * caught that way is put back.
+ * Removes a lock left by a run that is gone. Only the run holding the takeover file (`….takeover`,
+ * created exclusively) may remove a lock, and only while it still holds the stale text: a new lock
+ * another run took after the stale one went is never removed.
  */
 async function breakStale(lockPath: string, staleText: string): Promise<void> {
-  const aside = `${lockPath}.stale-${process.pid}-${randomUUID()}`;
-  try {
-    await rename(lockPath, aside);
-  } catch {
-    return; // gone already, or (Windows) open in another process right now: the caller tries again
+  const takeover = `${lockPath}.takeover`;
+  const handle = await open(takeover, 'wx').catch(async (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+    const since = (await stat(takeover).catch(() => undefined))?.mtimeMs ?? Date.now();
+    if (Date.now() - since > TAKEOVER_MS) await unlink(takeover).catch(() => undefined);
+    return undefined;
+  });
+  if (!handle) {
+    await sleep(20); // another run is taking it over: the caller looks again
+    return;
   }
-  if ((await readFile(aside, 'utf8').catch(() => '')) !== staleText)
-    await link(aside, lockPath).catch(() => undefined);
-  await unlink(aside);
+  await handle.close();
+  try {
+    if ((await readFile(lockPath, 'utf8').catch(() => undefined)) === staleText)
+      await unlink(lockPath).catch(() => undefined);
+  } finally {
+    await unlink(takeover).catch(() => undefined);
+  }
 }
 
 function heldBy(lockPath: string, owner: LockRecord | undefined): UserError {
