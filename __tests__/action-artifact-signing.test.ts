@@ -12,9 +12,9 @@ import {
 import { startEntraId, type EntraId } from '../test/emulators/entra-id.js';
 import { startGithubOidc, type GithubOidc } from '../test/emulators/github-oidc.js';
 import { extractSignature, osslVerify } from '../test/osslsigncode.js';
-import { copyFixture, ensurePeFixtures, scratchDir, type PeFixture } from '../test/pe-fixtures.js';
+import { buildOutput, ensurePeFixtures, type PeFixture } from '../test/pe-fixtures.js';
 import { ensureTestPki, type TestPki } from '../test/pki.js';
-import { runAction } from '../test/run-action.js';
+import { emulatedJobEnv, runAction } from '../test/run-action.js';
 import { runCli } from '../test/run-cli.js';
 import { startTsaServer, type TsaServer } from '../test/tsa-server.js';
 
@@ -63,29 +63,13 @@ async function service(overrides: Partial<ArtifactSigningOptions> = {}): Promise
   return started;
 }
 
-/** A folder of mingw-built dlls and exes, as a build would leave it. */
-async function buildOutput(label: string): Promise<{ dir: string; files: string[] }> {
-  const dir = await scratchDir(label);
-  const files = await Promise.all(
-    fixtures.filter((f) => !f.overlay || f.overlay === 1001).map((f) => copyFixture(f, dir)),
-  );
-  return { dir, files };
-}
-
 async function contents(files: readonly string[]): Promise<Map<string, Buffer>> {
   return new Map(await Promise.all(files.map(async (f) => [f, await readFile(f)] as const)));
 }
 
 /** A job with id-token: write, pointed at the emulators by the standard variables. */
 function jobEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return {
-    ACTIONS_ID_TOKEN_REQUEST_URL: github.requestUrl,
-    ACTIONS_ID_TOKEN_REQUEST_TOKEN: github.requestToken,
-    AZURE_AUTHORITY_HOST: entra.authorityHost,
-    NODE_EXTRA_CA_CERTS: pki.https.ca,
-    ...RUN,
-    ...extra,
-  };
+  return emulatedJobEnv(github, entra, pki.https.ca, { ...RUN, ...extra });
 }
 
 /** The official action's input names (its migration guide's workflow), with a trailing / on the endpoint. */
@@ -123,7 +107,7 @@ async function embedded(file: string): Promise<{ signer: X509Certificate; certif
 describe('the Action with Azure Artifact Signing, through GitHub OIDC, under the official action’s input names', () => {
   it('signs a folder of dlls and exes while the leaf rotates: every signature carries its own leaf and intermediate', async () => {
     const svc = await service({ rotateEvery: 3 });
-    const { dir, files } = await buildOutput('as-rotating');
+    const { dir, files } = await buildOutput(fixtures, 'as-rotating');
     const tokensBefore = entra.tokenRequests;
     const run = await runAction({ ...officialInputs(svc, dir), concurrency: '4' }, jobEnv());
     expect(run.log).not.toMatch(/::error/);
@@ -179,7 +163,7 @@ describe('the Action with Azure Artifact Signing, through GitHub OIDC, under the
       certificateOrder: ['root', 'intermediate', 'leaf'],
       pollsInProgress: 2,
     });
-    const { dir, files } = await buildOutput('as-storm');
+    const { dir, files } = await buildOutput(fixtures, 'as-storm');
     const run = await runAction({ ...officialInputs(svc, dir), concurrency: '8' }, jobEnv());
     expect(run.code).toBe(0);
     expect(run.outputs['signed-count']).toBe(String(files.length));
@@ -194,7 +178,7 @@ describe('the Action with Azure Artifact Signing, through GitHub OIDC, under the
 
   it('masks every token with debug logging on', async () => {
     const svc = await service();
-    const { dir } = await buildOutput('as-secrets');
+    const { dir } = await buildOutput(fixtures, 'as-secrets');
     const githubBefore = github.issued.length;
     const entraBefore = entra.issued.length;
     const run = await runAction(
@@ -218,7 +202,7 @@ describe('the Action with Azure Artifact Signing, through GitHub OIDC, under the
 describe('the CLI with Artifact Signing', () => {
   it('takes the same names as flags, with a ready access token, a sha384 file digest and the wrapped (2023) status shape', async () => {
     const svc = await service({ responseShape: 'wrapped', pollsInProgress: 3 });
-    const { files } = await buildOutput('as-cli');
+    const { files } = await buildOutput(fixtures, 'as-cli');
     const now = Math.floor(Date.now() / 1000);
     const token = entra.jwt.issue({
       iss: `${entra.authorityHost}/${TENANT}/v2.0`,
@@ -269,7 +253,7 @@ describe('the CLI with Artifact Signing', () => {
 describe('Artifact Signing refusals, with every file left as it was', () => {
   it('stops operations that never finish at the timeout, leaving the files unchanged', async () => {
     const svc = await service({ stallFirst: 1000 });
-    const { dir, files } = await buildOutput('as-stalled');
+    const { dir, files } = await buildOutput(fixtures, 'as-stalled');
     const before = await contents(files);
     const started = Date.now();
     const run = await runAction({ ...officialInputs(svc, dir), timeout: '3' }, jobEnv());
@@ -283,7 +267,7 @@ describe('Artifact Signing refusals, with every file left as it was', () => {
 
   it('refuses timestamp-rfc3161: none before any file is touched or any call is made', async () => {
     const svc = await service();
-    const { dir, files } = await buildOutput('as-no-timestamp');
+    const { dir, files } = await buildOutput(fixtures, 'as-no-timestamp');
     const before = await contents(files);
     const run = await runAction({ ...officialInputs(svc, dir), 'timestamp-rfc3161': 'none' }, jobEnv());
     expect(run.code).toBe(1);
@@ -296,7 +280,7 @@ describe('Artifact Signing refusals, with every file left as it was', () => {
 
   it('explains a 403 with an empty body as a checklist', async () => {
     const svc = await service({ roleAssignments: [] });
-    const { dir, files } = await buildOutput('as-403');
+    const { dir, files } = await buildOutput(fixtures, 'as-403');
     const before = await contents(files);
     const run = await runAction({ ...officialInputs(svc, dir), concurrency: '1' }, jobEnv());
     expect(run.code).toBe(1);
@@ -316,7 +300,7 @@ describe('Artifact Signing refusals, with every file left as it was', () => {
 
   it('names the account and the certificate profile on a 404', async () => {
     const svc = await service();
-    const { dir, files } = await buildOutput('as-404');
+    const { dir, files } = await buildOutput(fixtures, 'as-404');
     const before = await contents(files);
     const run = await runAction(officialInputs(svc, dir, 'nightly'), jobEnv());
     expect(run.code).toBe(1);

@@ -11,9 +11,9 @@ import {
   type KeyVaultOptions,
 } from '../test/emulators/key-vault.js';
 import { osslVerify } from '../test/osslsigncode.js';
-import { copyFixture, ensurePeFixtures, scratchDir, type PeFixture } from '../test/pe-fixtures.js';
+import { buildOutput, ensurePeFixtures, type PeFixture } from '../test/pe-fixtures.js';
 import { AIA_PORT, ensureTestPki, PFX_PASSWORD, type TestPki } from '../test/pki.js';
-import { runAction } from '../test/run-action.js';
+import { emulatedJobEnv, runAction } from '../test/run-action.js';
 import { startTsaServer, type TsaServer } from '../test/tsa-server.js';
 
 const TENANT = '7d1c0ffe-0000-4000-8000-00000000a11c';
@@ -77,24 +77,9 @@ async function vault(overrides: Partial<KeyVaultOptions> = {}): Promise<KeyVault
   return started;
 }
 
-/** A folder of mingw-built dlls and exes, as a build would leave it. */
-async function buildOutput(label: string): Promise<{ dir: string; files: string[] }> {
-  const dir = await scratchDir(label);
-  const files = await Promise.all(
-    fixtures.filter((f) => !f.overlay || f.overlay === 1001).map((f) => copyFixture(f, dir)),
-  );
-  return { dir, files };
-}
-
-/** The environment of a job with id-token: write, pointed at the emulators by the standard variables. */
+/** A job with id-token: write, pointed at the emulators by the standard variables. */
 function jobEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return {
-    ACTIONS_ID_TOKEN_REQUEST_URL: github.requestUrl,
-    ACTIONS_ID_TOKEN_REQUEST_TOKEN: github.requestToken,
-    AZURE_AUTHORITY_HOST: entra.authorityHost,
-    NODE_EXTRA_CA_CERTS: pki.https.ca,
-    ...extra,
-  };
+  return emulatedJobEnv(github, entra, pki.https.ca, extra);
 }
 
 function vaultInputs(kv: KeyVault, folder: string, certificate = 'release-rsa'): Record<string, string> {
@@ -113,7 +98,7 @@ function vaultInputs(kv: KeyVault, folder: string, certificate = 'release-rsa'):
 describe('the Action with Azure Key Vault through GitHub OIDC', () => {
   it.each(['release-rsa', 'release-ec'])('signs a folder of dlls and exes with %s', async (certificate) => {
     const kv = await vault();
-    const { dir, files } = await buildOutput('kv-ok');
+    const { dir, files } = await buildOutput(fixtures, 'kv-ok');
     const run = await runAction(vaultInputs(kv, dir, certificate), jobEnv());
     expect(run.log).not.toMatch(/::error/);
     expect(run.code).toBe(0);
@@ -144,7 +129,7 @@ describe('the Action with Azure Key Vault through GitHub OIDC', () => {
     entraOptions.tokenLifetimeSeconds = 2;
     try {
       const kv = await vault({ latencyMs: 600 });
-      const { dir, files } = await buildOutput('kv-short-tokens');
+      const { dir, files } = await buildOutput(fixtures, 'kv-short-tokens');
       const before = entra.tokenRequests;
       const run = await runAction(
         { ...vaultInputs(kv, dir), concurrency: '1', 'timestamp-rfc3161': 'none' },
@@ -160,7 +145,7 @@ describe('the Action with Azure Key Vault through GitHub OIDC', () => {
 
   it('signs every file exactly once through 429, 503 and dropped-connection storms', async () => {
     const kv = await vault({ rateLimit: { calls: 4, windowMs: 1000 }, failFirst: 3, dropFirst: 2 });
-    const { dir, files } = await buildOutput('kv-storm');
+    const { dir, files } = await buildOutput(fixtures, 'kv-storm');
     const run = await runAction(
       { ...vaultInputs(kv, dir), concurrency: '8', 'timestamp-rfc3161': 'none' },
       jobEnv(),
@@ -179,7 +164,7 @@ describe('the Action with Azure Key Vault through GitHub OIDC', () => {
   it('checks every signature the vault returns: a faulty answer fails its file and leaves it unchanged', async () => {
     // The start-up probe gets a good signature; every file after it gets one with a flipped bit.
     const kv = await vault({ corruptAfter: 1 });
-    const { dir, files } = await buildOutput('kv-corrupt');
+    const { dir, files } = await buildOutput(fixtures, 'kv-corrupt');
     const before = new Map(await Promise.all(files.map(async (f) => [f, await readFile(f)] as const)));
     const run = await runAction({ ...vaultInputs(kv, dir), 'timestamp-rfc3161': 'none' }, jobEnv());
     expect(run.code).toBe(1);
@@ -192,7 +177,7 @@ describe('the Action with Azure Key Vault through GitHub OIDC', () => {
 
   it('stops cleanly at the timeout and reports what was and was not signed', async () => {
     const kv = await vault({ latencyMs: 900 });
-    const { dir, files } = await buildOutput('kv-timeout');
+    const { dir, files } = await buildOutput(fixtures, 'kv-timeout');
     const before = new Map(await Promise.all(files.map(async (f) => [f, await readFile(f)] as const)));
     const run = await runAction(
       { ...vaultInputs(kv, dir), concurrency: '1', timeout: '4', 'timestamp-rfc3161': 'none' },
@@ -234,7 +219,7 @@ describe('the Action refuses, before touching any file', () => {
 
   it('a branch that no federated credential names', async () => {
     const kv = await vault();
-    const { dir, files } = await buildOutput('kv-branch');
+    const { dir, files } = await buildOutput(fixtures, 'kv-branch');
     job.subject = 'repo:acme/app:ref:refs/heads/feature/try-signing';
     try {
       await refused(
@@ -251,7 +236,7 @@ describe('the Action refuses, before touching any file', () => {
 
   it('a job without the id-token permission, showing the block to add', async () => {
     const kv = await vault();
-    const { dir, files } = await buildOutput('kv-no-oidc');
+    const { dir, files } = await buildOutput(fixtures, 'kv-no-oidc');
     const run = await refused(
       vaultInputs(kv, dir),
       jobEnv({ ACTIONS_ID_TOKEN_REQUEST_URL: '', ACTIONS_ID_TOKEN_REQUEST_TOKEN: '' }),
@@ -263,7 +248,7 @@ describe('the Action refuses, before touching any file', () => {
 
   it('an identity without the sign permission', async () => {
     const kv = await vault();
-    const { dir, files } = await buildOutput('kv-no-sign');
+    const { dir, files } = await buildOutput(fixtures, 'kv-no-sign');
     const inputs = {
       ...vaultInputs(kv, dir),
       'azure-client-id': READER.clientId,
@@ -279,7 +264,7 @@ describe('the Action refuses, before touching any file', () => {
 
   it('a vault key that does not match its certificate', async () => {
     const kv = await vault();
-    const { dir, files } = await buildOutput('kv-mismatch');
+    const { dir, files } = await buildOutput(fixtures, 'kv-mismatch');
     await refused(
       vaultInputs(kv, dir, 'mismatched'),
       jobEnv(),
@@ -290,13 +275,13 @@ describe('the Action refuses, before touching any file', () => {
 
   it('a certificate that does not allow code signing', async () => {
     const kv = await vault();
-    const { dir, files } = await buildOutput('kv-eku');
+    const { dir, files } = await buildOutput(fixtures, 'kv-eku');
     await refused(vaultInputs(kv, dir, 'not-for-code'), jobEnv(), files, /does not allow code signing/);
   });
 
   it('a folder where nothing matches, saying what was searched', async () => {
     const kv = await vault();
-    const { dir } = await buildOutput('kv-nothing');
+    const { dir } = await buildOutput(fixtures, 'kv-nothing');
     const run = await runAction({ ...vaultInputs(kv, dir), 'files-folder-filter': 'msi' }, jobEnv());
     expect(run.code).toBe(1);
     expect(run.log).toMatch(
@@ -321,7 +306,7 @@ describe('secrets in the log', () => {
     ['GitHub OIDC', {}],
   ])('masks every token and secret with debug logging on (%s)', async (_how, extra) => {
     const kv = await vault();
-    const { dir } = await buildOutput('kv-secrets');
+    const { dir } = await buildOutput(fixtures, 'kv-secrets');
     const githubBefore = github.issued.length;
     const entraBefore = entra.issued.length;
     const run = await runAction(
@@ -352,7 +337,7 @@ describe('more ways in', () => {
     );
     await new Promise<void>((r) => aia.listen(AIA_PORT, '127.0.0.1', r));
     try {
-      const { files } = await buildOutput('kv-token');
+      const { files } = await buildOutput(fixtures, 'kv-token');
       const token = entra.jwt.issue({
         aud: 'https://vault.azure.net',
         tid: TENANT,
@@ -390,7 +375,7 @@ describe('more ways in', () => {
 
   it('warns when the chain cannot be completed', async () => {
     const kv = await vault();
-    const { dir } = await buildOutput('kv-no-chain');
+    const { dir } = await buildOutput(fixtures, 'kv-no-chain');
     const inputs = { ...vaultInputs(kv, dir), 'timestamp-rfc3161': 'none' };
     delete (inputs as Record<string, string>)['additional-certificates'];
     const run = await runAction(inputs, jobEnv());
@@ -401,7 +386,7 @@ describe('more ways in', () => {
   });
 
   it('signs with a local PFX, masking its password', async () => {
-    const { dir, files } = await buildOutput('action-pfx');
+    const { dir, files } = await buildOutput(fixtures, 'action-pfx');
     const run = await runAction(
       {
         'pfx-file': pki.leaves.ec.pfx,
@@ -421,7 +406,7 @@ describe('more ways in', () => {
 
   it('pins a certificate version, and names a missing one', async () => {
     const kv = await vault();
-    const { dir } = await buildOutput('kv-version');
+    const { dir } = await buildOutput(fixtures, 'kv-version');
     const inputs = { ...vaultInputs(kv, dir), 'timestamp-rfc3161': 'none' };
     const pinned = await runAction(
       { ...inputs, 'azure-key-vault-certificate-version': KEY_VAULT_VERSION },
@@ -440,7 +425,7 @@ describe('more ways in', () => {
 
   it('takes additional-certificates as PEM text', async () => {
     const kv = await vault();
-    const { dir, files } = await buildOutput('kv-pem-text');
+    const { dir, files } = await buildOutput(fixtures, 'kv-pem-text');
     const pem = await readFile(pki.intermediateCa, 'utf8');
     const run = await runAction(
       { ...vaultInputs(kv, dir), 'additional-certificates': pem, 'timestamp-rfc3161': 'none' },
@@ -452,7 +437,7 @@ describe('more ways in', () => {
 
   it('refuses a Key Vault and a local key together', async () => {
     const kv = await vault();
-    const { dir } = await buildOutput('action-both');
+    const { dir } = await buildOutput(fixtures, 'action-both');
     const run = await runAction({ ...vaultInputs(kv, dir), 'pfx-file': pki.leaves.rsa.pfx }, jobEnv());
     expect(run.code).toBe(1);
     expect(run.log).toMatch(

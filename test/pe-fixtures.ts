@@ -83,3 +83,15 @@ export async function scratchDir(label: string): Promise<string> {
   await mkdir(join(CACHE, 'work'), { recursive: true });
   return mkdtemp(join(CACHE, 'work', `${label}-`));
 }
+
+/** A folder of mingw-built dlls and exes, as a build would leave it (no overlay variants but one). */
+export async function buildOutput(
+  fixtures: readonly PeFixture[],
+  label: string,
+): Promise<{ dir: string; files: string[] }> {
+  const dir = await scratchDir(label);
+  const files = await Promise.all(
+    fixtures.filter((f) => !f.overlay || f.overlay === 1001).map((f) => copyFixture(f, dir)),
+  );
+  return { dir, files };
+}

@@ -4,6 +4,7 @@ import { join, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { buildOnce } from './build-once.js';
 import { CACHE } from './paths.js';
+import { CA_SECTIONS } from './openssl-ca-sections.js';
 
 const run = promisify(execFile);
 
@@ -55,20 +56,7 @@ const LEAVES: Record<LeafName, string[]> = {
   ec521: ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-521'],
 };
 
-const EXTENSIONS = `
-[req]
-distinguished_name = dn
-[dn]
-[ca]
-basicConstraints = critical, CA:TRUE
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-[intermediate]
-basicConstraints = critical, CA:TRUE, pathlen:0
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-[codesign]
+const EXTENSIONS = `${CA_SECTIONS}[codesign]
 basicConstraints = CA:FALSE
 keyUsage = critical, digitalSignature
 extendedKeyUsage = codeSigning

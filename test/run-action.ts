@@ -1,6 +1,8 @@
 import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { EntraId } from './emulators/entra-id.js';
+import type { GithubOidc } from './emulators/github-oidc.js';
 import { REPO } from './paths.js';
 import { scratchDir } from './pe-fixtures.js';
 import { shippedDist } from './shipped-dist.js';
@@ -67,5 +69,24 @@ export async function runAction(
     log,
     outputs: parseOutputs(await readFile(output, 'utf8')),
     summary: await readFile(summary, 'utf8'),
+  };
+}
+
+/**
+ * The environment of a job with id-token: write, pointed at the emulators by the standard variables
+ * only (the runner's token request URL, the Entra authority, the emulators' CA).
+ */
+export function emulatedJobEnv(
+  github: Pick<GithubOidc, 'requestUrl' | 'requestToken'>,
+  entra: Pick<EntraId, 'authorityHost'>,
+  httpsCa: string,
+  extra: NodeJS.ProcessEnv = {},
+): NodeJS.ProcessEnv {
+  return {
+    ACTIONS_ID_TOKEN_REQUEST_URL: github.requestUrl,
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN: github.requestToken,
+    AZURE_AUTHORITY_HOST: entra.authorityHost,
+    NODE_EXTRA_CA_CERTS: httpsCa,
+    ...extra,
   };
 }

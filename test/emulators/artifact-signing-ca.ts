@@ -9,6 +9,7 @@ import * as pkijs from 'pkijs';
 import { buildOnce } from '../build-once.js';
 import { CACHE } from '../paths.js';
 import type { TestPki } from '../pki.js';
+import { CA_SECTIONS } from '../openssl-ca-sections.js';
 
 const run = promisify(execFile);
 
@@ -18,20 +19,7 @@ export const CODE_SIGNING_EKU = '1.3.6.1.5.5.7.3.3';
 /** Stands for the identity-validation EKU: four customer-specific arcs under 1.3.6.1.4.1.311.97, stable per identity. */
 export const IDENTITY_EKU = '1.3.6.1.4.1.311.97.990309390.766961637.3415684819.1043510371';
 
-const EXTENSIONS = `
-[req]
-distinguished_name = dn
-[dn]
-[ca]
-basicConstraints = critical, CA:TRUE
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-[intermediate]
-basicConstraints = critical, CA:TRUE, pathlen:0
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-[leaf]
+const EXTENSIONS = `${CA_SECTIONS}[leaf]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
 extendedKeyUsage = ${ARTIFACT_SIGNING_EKU}, codeSigning, ${IDENTITY_EKU}
