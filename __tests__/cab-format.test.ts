@@ -222,6 +222,41 @@ describe('existing signatures', () => {
     }
   });
 
+  it('signs in place a cabinet whose signature was removed but whose reserve stayed', async () => {
+    const dir = await scratchDir('cab-emptied');
+    const source = await copyCab(fixture('many.cab'), dir, 'source.cab');
+    expect((await sign([source])).code).toBe(0);
+    const signed = await readFile(source);
+    const end = signed.readUInt32LE(44);
+    const emptied = {
+      // jsign's removal: the reserve's 20 bytes all zero.
+      'zeroed-reserve.cab': (b: Buffer) => void b.fill(0, 40, 60),
+      // The record kept, no signature in it.
+      'empty-record.cab': (b: Buffer) => void b.fill(0, 44, 52),
+    };
+    for (const [name, edit] of Object.entries(emptied)) {
+      const bytes = Buffer.from(signed.subarray(0, end));
+      edit(bytes);
+      const path = join(dir, name);
+      await writeFile(path, bytes);
+      const run = await sign([path], 'ec');
+      expect({ name, out: run.stdout }).toEqual({ name, out: expect.stringContaining('new signature') });
+      const verdict = await osslVerify(path, pki.rootCa);
+      expect({ name, ok: verdict.ok, verified: verdict.verified }).toEqual({ name, ok: true, verified: 1 });
+      const after = await readFile(path);
+      expect({
+        name,
+        offset: after.readUInt32LE(44),
+        start: after.subarray(0, 40).equals(bytes.subarray(0, 40)),
+      }).toEqual({
+        name,
+        offset: end,
+        start: true,
+      });
+      await expectSameContent(path, fixture('many.cab'));
+    }
+  });
+
   it('--append-signature nests the new signature under the existing one', async () => {
     const dir = await scratchDir('cab-append');
     const file = await copyCab(fixture('compressed.cab'), dir);

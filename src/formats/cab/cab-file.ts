@@ -8,7 +8,7 @@ import type { FileEdit } from '../../io/in-place-edit.js';
 import { readRanges } from '../../io/ranges.js';
 import type { FileFormat, FileRewrite, IndirectData, SignableFile } from '../format.js';
 import { cabDataProblem, encodeCabData, SPC_CAB_DATA } from './cab-data.js';
-import { readCabHeader, RESERVE_INSERT, SIGNATURE_OFFSET, type CabHeader } from './header.js';
+import { readCabHeader, RESERVE_INSERT, RESERVE_SIZES, SIGNATURE_LENGTH, type CabHeader } from './header.js';
 import { paddedSignature, signatureFromBlob } from './signature-blob.js';
 import { hashedHeaderRanges, signedHeader } from './signed-header.js';
 
@@ -71,9 +71,8 @@ class CabFile implements SignableFile {
     const header = signedHeader(this.header, blob.length);
     if (hasReserve) {
       return Promise.resolve({
-        patches: [
-          { offset: SIGNATURE_OFFSET, bytes: header.subarray(SIGNATURE_OFFSET, SIGNATURE_OFFSET + 8) },
-        ],
+        // The record (an emptied reserve has none yet), the signature's offset and its length.
+        patches: [{ offset: RESERVE_SIZES, bytes: header.subarray(RESERVE_SIZES, SIGNATURE_LENGTH + 4) }],
         truncateTo: cabinetEnd,
         append: blob,
       });

@@ -15,7 +15,7 @@ const CB_CF_HEADER = 36;
 const CB_CF_FOLDER = 38;
 const CB_CF_DATA = 39;
 /** The Authenticode record in abReserve: u16 0, u16 16, u32 signature offset, u32 length, 8 filler bytes. */
-const RESERVE_SIZES = 40;
+export const RESERVE_SIZES = 40;
 export const SIGNATURE_OFFSET = 44;
 export const SIGNATURE_LENGTH = 48;
 const FILLER = 52;
@@ -30,7 +30,8 @@ export const SIGNED_HEADER_BYTES = 60;
 /** The reserve's 20 bytes and the 4 that give its size: what signing an unsigned cabinet inserts. */
 export const RESERVE_INSERT = SIGNED_HEADER_BYTES - PLAIN_HEADER_BYTES;
 const SIGNATURE_RESERVE = 20;
-const RESERVE_RECORD = 0x00100000;
+/** u16 0 (no data of its own), u16 16 (the record's size), read as one u32. */
+export const RESERVE_RECORD = 0x00100000;
 export const FOLDER_BYTES = 8;
 /** szCabinetNext and szDiskNext: at most 255 bytes each, then NUL. */
 const NAME_LIMIT = 256;
@@ -76,6 +77,8 @@ function readReserve(bytes: Buffer, fileSize: number): { offset: number; length:
       `it reserves bytes in every folder (cbCFFolder ${bytes[CB_CF_FOLDER]}) or data block (cbCFData ${bytes[CB_CF_DATA]}), ` +
         'which no signed cabinet does; build the cabinet without reserves',
     );
+  // All zeros: a reserve whose signature was removed (jsign leaves it so); signing fills it in.
+  if (bytes.subarray(RESERVE_SIZES, SIGNED_HEADER_BYTES).every((b) => b === 0)) return undefined;
   if (bytes.readUInt32LE(RESERVE_SIZES) !== RESERVE_RECORD)
     refuse(
       'its header reserve does not hold a signature record (0x00100000 at offset 40): the reserve holds other data; build the cabinet without a header reserve',

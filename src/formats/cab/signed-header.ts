@@ -4,6 +4,8 @@ import {
   FOLDER_BYTES,
   PLAIN_HEADER_BYTES,
   RESERVE_INSERT,
+  RESERVE_RECORD,
+  RESERVE_SIZES,
   SIGNATURE_LENGTH,
   SIGNATURE_OFFSET,
   SIGNED_HEADER_BYTES,
@@ -33,6 +35,7 @@ export function hashedHeaderRanges(headerEnd: number): ByteRange[] {
 export function signedHeader(header: CabHeader, signatureLength: number): Buffer {
   if (header.hasReserve) {
     const bytes = Buffer.from(header.bytes);
+    bytes.writeUInt32LE(RESERVE_RECORD, RESERVE_SIZES);
     bytes.writeUInt32LE(header.cabinetEnd, SIGNATURE_OFFSET);
     bytes.writeUInt32LE(signatureLength, SIGNATURE_LENGTH);
     return bytes;
@@ -46,7 +49,7 @@ export function signedHeader(header: CabHeader, signatureLength: number): Buffer
   bytes.writeUInt32LE(header.foldersEnd + shift, 16);
   bytes.writeUInt16LE(header.flags | FLAG_RESERVE_PRESENT, 30);
   bytes.writeUInt16LE(20, 36); // cbCFHeader; cbCFFolder and cbCFData stay 0
-  bytes.writeUInt16LE(16, 42); // the reserve's record: u16 0, u16 16 (its size), then the record
+  bytes.writeUInt32LE(RESERVE_RECORD, RESERVE_SIZES);
   bytes.writeUInt32LE(header.cabinetEnd + shift, SIGNATURE_OFFSET);
   bytes.writeUInt32LE(signatureLength, SIGNATURE_LENGTH);
   for (let i = 0; i < header.folderCount; i++) {
