@@ -2,9 +2,16 @@ import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { HashAlgorithm } from '../src/authenticode/algorithms.js';
+import { createSignature } from '../src/authenticode/create-signature.js';
+import { derLength } from '../src/authenticode/der.js';
+import { AuthenticodeSignature } from '../src/authenticode/signature.js';
+import { SPC_CAB_DATA } from '../src/formats/cab/cab-data.js';
+import { encodePeImageData, SPC_PE_IMAGE_DATA } from '../src/formats/pe/image-data.js';
+import { saveSignedFile } from '../src/io/save-signed-file.js';
+import { loadLocalSigner } from '../src/signers/local-signer.js';
 import { openSignable } from '../src/formats/open-file.js';
 import { ensureCabFixtures, extractCab, listCab, type CabFixture } from '../test/cab-fixtures.js';
-import { calculatedDigests, osslSign, osslVerify } from '../test/osslsigncode.js';
+import { calculatedDigests, extractSignature, osslSign, osslVerify } from '../test/osslsigncode.js';
 import { scratchDir } from '../test/pe-fixtures.js';
 import { ensureTestPki, keyFlags, type LeafName, type TestPki } from '../test/pki.js';
 import { runCli } from '../test/run-cli.js';
@@ -165,6 +172,52 @@ describe('cabinets signed by vaultsign', () => {
       const coffFiles = source.readUInt32LE(16);
       expect(a.subarray(coffFiles + 24, offset).equals(source.subarray(coffFiles))).toBe(true);
     }
+  });
+});
+
+/** The SpcAttributeTypeAndOptionalValue (type and value) of a signature, as DER. */
+function indirectDataValue(der: Buffer): Buffer {
+  const content = AuthenticodeSignature.fromDer(der).contentBytes;
+  return content.subarray(0, derLength(content));
+}
+
+describe('indirect data', () => {
+  it('is SPC_CAB_DATA with the very bytes osslsigncode writes (an obsolete SpcLink)', async () => {
+    const dir = await scratchDir('cab-indirect');
+    const ours = await copyCab(fixture('one.cab'), dir, 'ours.cab');
+    const theirs = join(dir, 'theirs.cab');
+    expect((await sign([ours])).code).toBe(0);
+    await osslSign(fixture('one.cab').path, theirs, { cert: pki.leaves.rsa.chain, key: pki.leaves.rsa.key });
+    const [a, b] = [await extractSignature(ours), await extractSignature(theirs)];
+    expect(indirectDataValue(a).toString('hex')).toBe(indirectDataValue(b).toString('hex'));
+    const obsolete = Buffer.from('<<<Obsolete>>>', 'utf16le').swap16().toString('hex');
+    // SEQUENCE { OID 1.3.6.1.4.1.311.2.1.25, [2] { [0] "<<<Obsolete>>>" (UTF-16BE) } }
+    expect(indirectDataValue(a).toString('hex')).toBe(`302c060a2b060104018237020119a21e801c${obsolete}`);
+  });
+
+  it("verifies a signature with jsign's form (SpcPeImageData), and refuses one made for a PE image", async () => {
+    const dir = await scratchDir('cab-jsign-form');
+    const signer = await loadLocalSigner({
+      certificateFile: pki.leaves.rsa.chain,
+      privateKeyFile: pki.leaves.rsa.key,
+    });
+    const forms = { 'jsign-form.cab': SPC_CAB_DATA, 'pe-type.cab': SPC_PE_IMAGE_DATA };
+    for (const [name, type] of Object.entries(forms)) {
+      const path = await copyCab(fixture('many.cab'), dir, name);
+      const opened = await openSignable(path);
+      const indirect = await opened.file.indirectData('sha256');
+      const { signature } = await createSignature({ ...indirect, type, value: encodePeImageData() }, signer);
+      await saveSignedFile(path, await opened.file.signatureEdit(signature.toDer()), opened.state);
+      await opened.close();
+    }
+    const jsignForm = await runCli(['verify', '--ca-file', pki.rootCa, join(dir, 'jsign-form.cab')]);
+    expect(jsignForm.stdout).toContain('1 valid, 0 failed');
+    expect((await osslVerify(join(dir, 'jsign-form.cab'), pki.rootCa)).ok).toBe(true);
+    const peType = await runCli(['verify', '--ca-file', pki.rootCa, join(dir, 'pe-type.cab')]);
+    expect(peType.code).toBe(1);
+    expect(peType.stderr).toMatch(
+      /the signature is not for a cabinet \(content type 1\.3\.6\.1\.4\.1\.311\.2\.1\.15\)/,
+    );
   });
 });
 
