@@ -1,4 +1,4 @@
-import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { HashAlgorithm } from '../src/authenticode/algorithms.js';
@@ -15,6 +15,7 @@ import { calculatedDigests, extractSignature, osslSign, osslVerify } from '../te
 import { scratchDir } from '../test/pe-fixtures.js';
 import { ensureTestPki, keyFlags, type LeafName, type TestPki } from '../test/pki.js';
 import { runCli } from '../test/run-cli.js';
+import { fillUntil, mountTmpfs, tmpfsAvailable } from '../test/tmpfs.js';
 import { startTsaServer, type TsaServer } from '../test/tsa-server.js';
 
 let pki: TestPki;
@@ -450,6 +451,42 @@ describe('bad input', () => {
       expect({ path, lines: lines.length }).toEqual({ path, lines: 1 });
       expect(lines[0]).toMatch(problem);
       expect({ path, unchanged: (await readFile(path)).equals(bytes) }).toEqual({ path, unchanged: true });
+    }
+  });
+});
+
+(tmpfsAvailable ? describe : describe.skip)('a disk too full for the signed cabinet', () => {
+  it('leaves an unsigned cabinet (written anew) and a signed one (edited in place) byte-identical, and signs once there is room', async () => {
+    // A real small file system (Linux tmpfs): the 9 MiB cabinet, and 2 MiB free beside it.
+    const disk = await mountTmpfs(24 << 20);
+    try {
+      const unsigned = await copyCab(fixture('large.cab'), disk.dir);
+      const signed = await copyCab(fixture('many.cab'), disk.dir);
+      expect((await sign([signed])).code).toBe(0);
+      const before = [await readFile(unsigned), await readFile(signed)];
+      await fillUntil(disk.dir, 2 << 20);
+      const full = await sign([unsigned], 'ec');
+      expect(full.code).toBe(1);
+      expect(full.stderr).toMatch(
+        /failed {2}.*large\.cab: .*the disk is full \(ENOSPC\).*not signed, unchanged/,
+      );
+      expect((await readFile(unsigned)).equals(before[0])).toBe(true);
+      expect((await readdir(disk.dir)).sort()).toEqual(['filler', 'large.cab', 'many.cab']);
+
+      await fillUntil(disk.dir, 0, 'filler-2');
+      const none = await sign([signed], 'ec');
+      expect(none.code).toBe(1);
+      expect(none.stderr).toMatch(/the disk is full \(ENOSPC\)/);
+      expect((await readFile(signed)).equals(before[1])).toBe(true);
+
+      await rm(join(disk.dir, 'filler'));
+      await rm(join(disk.dir, 'filler-2'));
+      const room = await sign([unsigned, signed], 'ec');
+      expect(room.stdout).toContain('2 signed, 0 skipped, 0 failed');
+      for (const file of [unsigned, signed]) expect((await osslVerify(file, pki.rootCa)).ok).toBe(true);
+      await expectSameContent(unsigned, fixture('large.cab'));
+    } finally {
+      await disk.unmount();
     }
   });
 });
