@@ -20,8 +20,8 @@ export const SIGNATURE_OFFSET = 44;
 export const SIGNATURE_LENGTH = 48;
 const FILLER = 52;
 
-export const FLAG_PREV_CABINET = 0x0001;
-export const FLAG_NEXT_CABINET = 0x0002;
+const FLAG_PREV_CABINET = 0x0001;
+const FLAG_NEXT_CABINET = 0x0002;
 export const FLAG_RESERVE_PRESENT = 0x0004;
 
 /** The fixed header without a reserve, and with the 20-byte signature reserve signing puts in. */
@@ -39,12 +39,9 @@ const NAME_LIMIT = 256;
 export interface CabHeader {
   /** The file's bytes [0, foldersEnd): fixed header, optional names, CFFOLDER entries. */
   readonly bytes: Buffer;
-  readonly fileSize: number;
   readonly flags: number;
   /** cbCabinet: where the cabinet's data ends (and a signature starts). */
   readonly cabinetEnd: number;
-  /** Offset of the optional names (after the fixed header and any reserve). */
-  readonly namesStart: number;
   /** Offset of the first CFFOLDER entry. */
   readonly foldersStart: number;
   /** coffFiles: the first CFFILE entry, right after the CFFOLDER entries. */
@@ -154,8 +151,8 @@ export async function readCabHeader(handle: FileHandle, fileSize: number, head: 
   const cabinetEnd = head.readUInt32LE(CB_CABINET);
   checkExtent(cabinetEnd, fileSize, signature);
 
-  const namesStart = hasReserve ? SIGNED_HEADER_BYTES : PLAIN_HEADER_BYTES;
-  let foldersStart = namesStart;
+  // The optional names follow the fixed header (and its reserve); the CFFOLDER entries follow them.
+  let foldersStart = hasReserve ? SIGNED_HEADER_BYTES : PLAIN_HEADER_BYTES;
   if (flags & FLAG_NEXT_CABINET) {
     foldersStart = nameEnd(head, foldersStart, 'next cabinet name');
     foldersStart = nameEnd(head, foldersStart, 'next disk name');
@@ -184,10 +181,8 @@ export async function readCabHeader(handle: FileHandle, fileSize: number, head: 
   }
   return {
     bytes: Buffer.from(bytes),
-    fileSize,
     flags,
     cabinetEnd,
-    namesStart,
     foldersStart,
     foldersEnd,
     folderCount,
