@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { watch } from 'node:fs';
 import { copyFile, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -10,11 +12,13 @@ import { encodePeImageData, SPC_PE_IMAGE_DATA } from '../src/formats/pe/image-da
 import { saveSignedFile } from '../src/io/save-signed-file.js';
 import { loadLocalSigner } from '../src/signers/local-signer.js';
 import { openSignable } from '../src/formats/open-file.js';
+import { parseNewFileName } from '../src/io/sidecar-files.js';
 import { ensureCabFixtures, extractCab, listCab, type CabFixture } from '../test/cab-fixtures.js';
 import { calculatedDigests, extractSignature, osslSign, osslVerify } from '../test/osslsigncode.js';
 import { scratchDir } from '../test/pe-fixtures.js';
 import { ensureTestPki, keyFlags, type LeafName, type TestPki } from '../test/pki.js';
 import { runCli } from '../test/run-cli.js';
+import { shippedDist } from '../test/shipped-dist.js';
 import { fillUntil, mountTmpfs, tmpfsAvailable } from '../test/tmpfs.js';
 import { startTsaServer, type TsaServer } from '../test/tsa-server.js';
 
@@ -488,5 +492,67 @@ describe('bad input', () => {
     } finally {
       await disk.unmount();
     }
+  });
+});
+
+describe('a kill while cabinets are written anew', () => {
+  it('leaves each cabinet original or fully signed; the next run removes the partial new files and signs the rest', async () => {
+    const dir = await scratchDir('cab-kill');
+    const pristine = await readFile(fixture('large.cab').path);
+    const files: string[] = [];
+    for (let i = 0; i < 12; i++) files.push(await copyCab(fixture('large.cab'), dir, `c${i}.cab`));
+    const args = [
+      'sign',
+      ...keyFlags(pki),
+      '--timestamp-rfc3161',
+      'none',
+      '--skip-signed',
+      '--concurrency',
+      '2',
+      ...files,
+    ];
+    const { cli } = await shippedDist();
+    const signedAtKill = new Set<string>();
+    let newFilesAtKill = 0;
+    let kills = 0;
+    // Four kills, and more (up to 12) until one has caught a new version half written.
+    for (let round = 0; round < 12 && (round < 4 || newFilesAtKill === 0); round++) {
+      const pending = await Promise.all(files.map(async (f) => (await readFile(f)).equals(pristine)));
+      if (!pending.includes(true))
+        await Promise.all(files.map((f) => copyFile(fixture('large.cab').path, f)));
+      const child = spawn(process.execPath, [cli, ...args], { stdio: 'ignore' });
+      const exited = new Promise((r) => child.once('exit', r));
+      // Killed while a new version is being written: when one appears, after a random moment more.
+      await new Promise<void>((resolve) => {
+        const watcher = watch(dir, (_event, name) => {
+          if (name && parseNewFileName(name.toString())) done();
+        });
+        const done = () => {
+          watcher.close();
+          resolve();
+        };
+        void exited.then(done);
+      });
+      await new Promise((r) => setTimeout(r, Math.random() * 60));
+      child.kill('SIGKILL');
+      kills++;
+      await exited;
+      newFilesAtKill += (await readdir(dir)).filter((name) => parseNewFileName(name)).length;
+      for (const file of files) {
+        if ((await readFile(file)).equals(pristine)) continue;
+        const verdict = await osslVerify(file, pki.rootCa);
+        expect({ file, ok: verdict.ok }).toEqual({ file, ok: true });
+        signedAtKill.add(file);
+      }
+    }
+    console.log(
+      `kills: ${kills}, cabinets found signed after a kill: ${signedAtKill.size}, partial new files left: ${newFilesAtKill}`,
+    );
+    expect(newFilesAtKill).toBeGreaterThan(0);
+
+    const finish = await runCli(args);
+    expect(finish.code).toBe(0);
+    for (const file of files) expect((await osslVerify(file, pki.rootCa)).ok).toBe(true);
+    expect((await readdir(dir)).filter((name) => name.includes('.vaultsign-'))).toEqual([]);
   });
 });
