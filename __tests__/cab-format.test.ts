@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { watch } from 'node:fs';
-import { copyFile, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { HashAlgorithm } from '../src/authenticode/algorithms.js';
@@ -83,6 +83,37 @@ function withNextCabinet(bytes: Buffer): Buffer {
   }
   return out;
 }
+
+describe('fixtures', () => {
+  it('are the cabinets they claim: members, MSZIP compression, a size past the 4 MiB read chunk, built once', async () => {
+    const compression = new Map<string, number>();
+    for (const f of fixtures) {
+      const bytes = await readFile(f.path);
+      expect(bytes.subarray(0, 4).toString('latin1')).toBe('MSCF');
+      expect({
+        file: f.name,
+        listed: original.get(f.name)!.list.length,
+        extracted: original.get(f.name)!.files.size,
+      }).toEqual({
+        file: f.name,
+        listed: f.members.length,
+        extracted: f.members.length,
+      });
+      // The first folder's typeCompress (0 none, 1 MSZIP).
+      compression.set(f.name, bytes.readUInt16LE(36 + 6));
+    }
+    expect(Object.fromEntries(compression)).toEqual({
+      'one.cab': 0,
+      'many.cab': 0,
+      'compressed.cab': 1,
+      'large.cab': 0,
+    });
+    expect((await readFile(fixture('large.cab').path)).length).toBeGreaterThan(8 << 20);
+    const built = await Promise.all(fixtures.map(async (f) => (await stat(f.path)).mtimeMs));
+    const again = await ensureCabFixtures();
+    expect(await Promise.all(again.map(async (f) => (await stat(f.path)).mtimeMs))).toEqual(built);
+  });
+});
 
 describe('digest against osslsigncode', () => {
   it("equals osslsigncode's calculated digest for every fixture and digest, unsigned and signed", async () => {
