@@ -8,6 +8,7 @@ import { certificateTable, peFields } from '../test/pe-bytes.js';
 import { copyFixture, ensurePeFixtures, scratchDir, type PeFixture } from '../test/pe-fixtures.js';
 import { ensureTestPki, keyFlags, type TestPki } from '../test/pki.js';
 import { runCli } from '../test/run-cli.js';
+import { random } from '../test/seeded-random.js';
 import { startTsaServer, type TsaServer } from '../test/tsa-server.js';
 
 /**
@@ -36,18 +37,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([tsa?.close(), legacyTsa?.close()]);
 });
-
-/** mulberry32: a small seeded generator, so every run makes the same mutants. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Region {
   readonly name: string;
