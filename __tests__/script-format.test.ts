@@ -1,0 +1,310 @@
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { calculatedDigests, osslSign, osslVerify } from '../test/osslsigncode.js';
+import { scratchDir } from '../test/pe-fixtures.js';
+import { ensureTestPki, keyFlags, type TestPki } from '../test/pki.js';
+import { runAction } from '../test/run-action.js';
+import { runCli } from '../test/run-cli.js';
+import {
+  ENCODINGS,
+  EXTENSIONS,
+  LINE_ENDINGS,
+  POWERSHELL,
+  POWERSHELL_XML,
+  WSH,
+  encodeText,
+  expectedDigest,
+  markersOf,
+  readScriptSignature,
+  scriptText,
+  writeScriptMatrix,
+  type ScriptFixture,
+} from '../test/script-fixtures.js';
+
+let pki: TestPki;
+beforeAll(async () => {
+  pki = await ensureTestPki();
+});
+
+const noTimestamp = ['--timestamp-rfc3161', 'none'];
+const sign = (...args: string[]) => runCli(['sign', ...keyFlags(pki), ...noTimestamp, ...args]);
+const verify = (...files: string[]) => runCli(['verify', '--ca-file', pki.rootCa, ...files]);
+const hex = (bytes: Buffer) => bytes.toString('hex');
+
+/**
+ * osslsigncode reads every BOM-less script as UTF-8; Windows (and jsign) read a BOM-less .ps1xml,
+ * .psc1 and .cdxml as Windows-1252. With text outside ASCII the two differ, and we follow Windows.
+ */
+const osslsigncodeReadsAsWindows = (f: ScriptFixture) =>
+  POWERSHELL.includes(f.extension) || f.encoding !== 'utf8';
+
+describe('scripts: every extension × encoding × line ending', () => {
+  let fixtures: ScriptFixture[];
+  beforeAll(async () => {
+    fixtures = await writeScriptMatrix(await scratchDir('script-matrix'));
+    const run = await sign(...fixtures.map((f) => f.path));
+    expect(run.stderr.split('\n').filter((l) => l.startsWith('failed'))).toEqual([]);
+    expect(run.stdout).toContain(`${fixtures.length} signed, 0 skipped, 0 failed`);
+  }, 120_000);
+
+  it('keeps every byte outside the one block, and signs what Windows hashes with the SIP jsign uses', async () => {
+    expect(fixtures).toHaveLength(EXTENSIONS.length * ENCODINGS.length * LINE_ENDINGS.length);
+    for (const f of fixtures) {
+      const signed = readScriptSignature(await readFile(f.path), f.extension);
+      const { sip, version } = markersOf(f.extension);
+      expect({
+        file: f.path,
+        outside: hex(signed.withoutBlock),
+        blocks: signed.blockCount,
+        digest: hex(signed.digest),
+        sip: `${version} ${signed.sipGuid}`,
+      }).toEqual({
+        file: f.path,
+        outside: hex(f.bytes),
+        blocks: 1,
+        digest: hex(expectedDigest(f.bytes, f.extension)),
+        sip: `${signed.sipVersion} ${sip}`,
+      });
+    }
+  });
+
+  it('writes the block in the file’s encoding: at the end, or right before a .wsf’s last </job>', async () => {
+    for (const f of fixtures) {
+      const bytes = await readFile(f.path);
+      const { end } = markersOf(f.extension);
+      const tail = f.extension === '.wsf' ? `${end}\r\n</job>` : `${end}\r\n`;
+      const expected = encodeText(tail, f.encoding === 'utf16le-bom' ? 'utf16le-bom' : 'utf8').subarray(
+        f.encoding === 'utf16le-bom' ? 2 : 0,
+      );
+      const at = bytes.lastIndexOf(expected);
+      expect({ file: f.path, found: at > 0 }).toEqual({ file: f.path, found: true });
+      if (f.extension !== '.wsf') expect(at + expected.length).toBe(bytes.length);
+    }
+  });
+
+  it('PowerShell files pass osslsigncode verify, which calculates the digest we signed', async () => {
+    const powershell = fixtures.filter((f) => !WSH.includes(f.extension));
+    for (const f of powershell.filter(osslsigncodeReadsAsWindows)) {
+      const verdict = await osslVerify(f.path, pki.rootCa);
+      const signed = readScriptSignature(await readFile(f.path), f.extension);
+      expect({ file: f.path, ok: verdict.ok, calculated: calculatedDigests(verdict.output) }).toEqual({
+        file: f.path,
+        ok: true,
+        calculated: [hex(signed.digest)],
+      });
+    }
+    // The documented difference: a BOM-less XML file with "é" is Windows-1252 to Windows, UTF-8 to osslsigncode.
+    for (const f of powershell.filter((f) => !osslsigncodeReadsAsWindows(f))) {
+      const verdict = await osslVerify(f.path, pki.rootCa);
+      expect({ file: f.path, ok: verdict.ok, mismatch: /MISMATCH/.test(verdict.output) }).toEqual({
+        file: f.path,
+        ok: false,
+        mismatch: true,
+      });
+    }
+  }, 120_000);
+
+  it('vaultsign verify accepts every one', async () => {
+    const run = await verify(...fixtures.map((f) => f.path));
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain(`${fixtures.length} valid, 0 failed`);
+  }, 60_000);
+});
+
+describe('scripts signed by others, and signed again', () => {
+  it('accepts PowerShell files signed by osslsigncode, and replaces their block when signing again', async () => {
+    const dir = await scratchDir('script-ossl');
+    const originals = (await writeScriptMatrix(dir, [...POWERSHELL, ...POWERSHELL_XML])).filter(
+      osslsigncodeReadsAsWindows,
+    );
+    const signed: ScriptFixture[] = [];
+    for (const [i, f] of originals.entries()) {
+      const out = join(dir, `ossl-${i}${f.extension}`);
+      const leaf = i % 2 ? pki.leaves.ec : pki.leaves.rsa;
+      await osslSign(f.path, out, { cert: leaf.chain, key: leaf.key });
+      signed.push({ ...f, path: out });
+    }
+    const checked = await verify(...signed.map((f) => f.path));
+    expect(checked.stderr).toBe('');
+    expect(checked.stdout).toContain(`${signed.length} valid, 0 failed`);
+
+    const again = await sign(...signed.map((f) => f.path));
+    expect(again.stdout).toContain(`${signed.length} signed, 0 skipped, 0 failed`);
+    expect(again.stdout).toContain('signature replaced');
+    for (const f of signed) {
+      const parts = readScriptSignature(await readFile(f.path), f.extension);
+      expect({ file: f.path, outside: hex(parts.withoutBlock), blocks: parts.blockCount }).toEqual({
+        file: f.path,
+        outside: hex(f.bytes),
+        blocks: 1,
+      });
+      expect((await osslVerify(f.path, pki.rootCa)).ok).toBe(true);
+    }
+  }, 120_000);
+
+  it('replaces its own block, nests with --append-signature, and leaves a signed file alone with --skip-signed', async () => {
+    const dir = await scratchDir('script-resign');
+    const files = await Promise.all(
+      ['.ps1', '.ps1xml', '.js', '.vbs', '.wsf'].map(async (extension, i) => {
+        const path = join(dir, `again${extension}`);
+        const bytes = encodeText(scriptText(extension, LINE_ENDINGS[i % 4]), ENCODINGS[i % 3]);
+        await writeFile(path, bytes);
+        return { path, extension, bytes };
+      }),
+    );
+    const paths = files.map((f) => f.path);
+    expect((await sign(...paths)).code).toBe(0);
+    const first = await Promise.all(paths.map((p) => readFile(p)));
+
+    const replaced = await runCli(['sign', ...keyFlags(pki, 'ec'), ...noTimestamp, ...paths]);
+    expect(replaced.stdout).toContain(`${paths.length} signed, 0 skipped, 0 failed`);
+    for (const [i, f] of files.entries()) {
+      const now = await readFile(f.path);
+      const parts = readScriptSignature(now, f.extension);
+      expect(now.equals(first[i])).toBe(false);
+      expect({ blocks: parts.blockCount, outside: hex(parts.withoutBlock) }).toEqual({
+        blocks: 1,
+        outside: hex(f.bytes),
+      });
+    }
+
+    const nested = await runCli(['sign', ...keyFlags(pki), ...noTimestamp, '--append-signature', ...paths]);
+    expect(nested.stdout).toContain('appended as a nested signature');
+    expect(nested.stdout).toContain(`${paths.length} signed, 0 skipped, 0 failed`);
+    const checked = await verify(...paths);
+    expect(checked.stdout).toContain(`${paths.length} valid, 0 failed`);
+    expect(checked.stdout.match(/nested/g)?.length).toBe(paths.length);
+    for (const f of files) {
+      const parts = readScriptSignature(await readFile(f.path), f.extension);
+      expect({ blocks: parts.blockCount, outside: hex(parts.withoutBlock) }).toEqual({
+        blocks: 1,
+        outside: hex(f.bytes),
+      });
+    }
+    const ossl = await osslVerify(files[0].path, pki.rootCa);
+    expect({ ok: ossl.ok, verified: ossl.verified }).toEqual({ ok: true, verified: 2 });
+
+    const before = await Promise.all(paths.map((p) => readFile(p)));
+    const skipped = await sign('--skip-signed', ...paths);
+    expect(skipped.stdout).toContain(`0 signed, ${paths.length} skipped, 0 failed`);
+    for (const [i, p] of paths.entries()) expect((await readFile(p)).equals(before[i])).toBe(true);
+  }, 120_000);
+
+  it('signs with SHA-384 and SHA-512 as osslsigncode calculates them', async () => {
+    const dir = await scratchDir('script-hashes');
+    for (const hash of ['sha384', 'sha512']) {
+      const path = join(dir, `${hash}.ps1`);
+      await writeFile(path, encodeText(scriptText('.ps1', 'mixed'), 'utf8-bom'));
+      expect((await sign('--file-digest', hash, path)).code).toBe(0);
+      const verdict = await osslVerify(path, pki.rootCa);
+      expect(verdict.ok).toBe(true);
+      expect(verdict.output).toContain(`Message digest algorithm  : ${hash.toUpperCase()}`);
+    }
+  }, 60_000);
+});
+
+describe('scripts refused, unchanged', () => {
+  /** A signed .ps1 / .js / .wsf / UTF-16 .ps1xml, each then damaged by `damage` (on its text). */
+  const cases: [string, string, (text: string) => string][] = [
+    ['a padding character inside its base64', '.ps1', (t) => t.replace('\r\n# M', '\r\n# =')],
+    [
+      'base64 three characters short',
+      '.js',
+      (t) => t.replace(/(\/\/ SIG \/\/ [A-Za-z0-9+/]{61})[A-Za-z0-9+/]{3}\r\n/, '$1\r\n'),
+    ],
+    ['a line not in its comment syntax', '.ps1', (t) => t.replace('\r\n# M', '\r\n#M')],
+    ['a missing end line', '.ps1', (t) => t.replace('# SIG # End signature block\r\n', '')],
+    ['text after the end line', '.vbs', (t) => `${t}WScript.Echo "more"\r\n`],
+    ['text after the first line', '.ps1xml', (t) => t.replace('block -->\r\n', 'block --> x\r\n')],
+    ['a .wsf block not before the last </job>', '.wsf', (t) => `${t}<job id="b"></job>\r\n`],
+  ];
+  it.each(cases)(
+    'a block with %s',
+    async (_what, extension, damage) => {
+      const dir = await scratchDir('script-broken');
+      const path = join(dir, `broken${extension}`);
+      const encoding = extension === '.ps1xml' ? 'utf16le-bom' : 'utf8';
+      await writeFile(path, encodeText(scriptText(extension, 'crlf'), encoding));
+      expect((await sign(path)).code).toBe(0);
+      const signed = await readFile(path);
+      const text = encoding === 'utf16le-bom' ? signed.toString('utf16le', 2) : signed.toString('latin1');
+      const damaged = damage(text);
+      expect(damaged).not.toBe(text);
+      const bytes =
+        encoding === 'utf16le-bom'
+          ? Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(damaged, 'utf16le')])
+          : Buffer.from(damaged, 'latin1');
+      await writeFile(path, bytes);
+      const { begin } = markersOf(extension);
+
+      for (const args of [[], ['--append-signature'], ['--skip-signed']]) {
+        const run = await sign(...args, path);
+        expect(run.code).toBe(1);
+        expect(run.stderr).toContain(`failed  ${path}: its signature block (line `);
+        expect(run.stderr).toContain(`"${begin}") is broken`);
+        expect(run.stderr).toContain('remove the block');
+        expect((await readFile(path)).equals(bytes)).toBe(true);
+      }
+      const checked = await verify(path);
+      expect(checked.code).toBe(1);
+      expect(checked.stderr).toContain('is broken');
+    },
+    60_000,
+  );
+
+  it.each([
+    ['an empty script', 'empty.ps1', Buffer.alloc(0), /empty: there is nothing to sign/],
+    ['invalid UTF-8 without BOM', 'latin1.ps1', Buffer.from('# caf\xe9\r\n', 'latin1'), /not valid UTF-8/],
+    [
+      'invalid UTF-8 after a UTF-8 BOM',
+      'bom.js',
+      Buffer.from('\xef\xbb\xbf// \xe9\r\n', 'latin1'),
+      /not valid UTF-8/,
+    ],
+    ['UTF-16 big-endian', 'be.ps1', Buffer.from('\xfe\xff\x00#', 'latin1'), /UTF-16 big-endian/],
+    [
+      'UTF-16LE with an odd length',
+      'odd.vbs',
+      Buffer.from('\xff\xfe\x27\x00\x20', 'latin1'),
+      /odd number of bytes/,
+    ],
+    ['a .wsf without </job>', 'nojob.wsf', Buffer.from('<package></package>\r\n'), /has no <\/job>/],
+  ])('%s', async (_what, name, bytes, message) => {
+    const dir = await scratchDir('script-refused');
+    const path = join(dir, name);
+    await writeFile(path, bytes);
+    const run = await sign(path);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(new RegExp(`failed  ${path.replace(/[.]/g, '\\.')}: .*${message.source}`));
+    expect((await readFile(path)).equals(bytes)).toBe(true);
+  });
+});
+
+describe('scripts in the Action', () => {
+  it('files-folder-filter "ps1,js" signs the .ps1 and .js files and nothing else', async () => {
+    const dir = join(await scratchDir('script-action'), 'out');
+    await mkdir(dir);
+    const names = ['a.ps1', 'B.JS', 'c.vbs', 'd.psm1', 'e.txt'];
+    for (const name of names) await writeFile(join(dir, name), encodeText(scriptText('.js', 'lf'), 'utf8'));
+    const before = await Promise.all(names.map((n) => readFile(join(dir, n))));
+    const run = await runAction({
+      'certificate-file': pki.leaves.rsa.chain,
+      'private-key-file': pki.leaves.rsa.key,
+      'files-folder': dir,
+      'files-folder-filter': 'ps1,js',
+      'timestamp-rfc3161': 'none',
+    });
+    expect(run.code).toBe(0);
+    expect(run.outputs['signed-count']).toBe('2');
+    for (const [i, name] of names.entries()) {
+      const now = await readFile(join(dir, name));
+      expect({ name, changed: !now.equals(before[i]) }).toEqual({ name, changed: i < 2 });
+    }
+    expect(readScriptSignature(await readFile(join(dir, 'B.JS')), '.js').sipGuid).toBe(markersOf('.js').sip);
+    expect((await osslVerify(join(dir, 'a.ps1'), pki.rootCa)).ok).toBe(true);
+    const copy = join(dir, 'copy.ps1');
+    await copyFile(join(dir, 'a.ps1'), copy);
+    expect((await verify(copy)).code).toBe(0);
+  }, 60_000);
+});
