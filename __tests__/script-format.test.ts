@@ -191,6 +191,29 @@ describe('scripts signed by others, and signed again', () => {
     for (const [i, p] of paths.entries()) expect((await readFile(p)).equals(before[i])).toBe(true);
   }, 120_000);
 
+  it('signs again a signed file whose line endings git turned into LF: one block, the LF text kept', async () => {
+    const dir = await scratchDir('script-lf');
+    const path = join(dir, 'checked-out.ps1');
+    await writeFile(path, encodeText(scriptText('.ps1', 'crlf'), 'utf8-bom'));
+    expect((await sign(path)).code).toBe(0);
+    const lf = Buffer.from((await readFile(path)).toString('latin1').replaceAll('\r\n', '\n'), 'latin1');
+    await writeFile(path, lf);
+    const stale = await verify(path);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toMatch(/file digest does not match/);
+
+    expect((await sign(path)).stdout).toContain('signature replaced');
+    const parts = readScriptSignature(await readFile(path), '.ps1');
+    const text = encodeText(scriptText('.ps1', 'lf'), 'utf8-bom');
+    // The old block's leading line break, now an LF, went with it (jsign's removal pattern allows either).
+    expect({ blocks: parts.blockCount, outside: hex(parts.withoutBlock) }).toEqual({
+      blocks: 1,
+      outside: hex(text),
+    });
+    expect(hex(parts.digest)).toBe(hex(expectedDigest(text, '.ps1')));
+    expect((await osslVerify(path, pki.rootCa)).ok).toBe(true);
+  });
+
   it('signs with SHA-384 and SHA-512 as osslsigncode calculates them', async () => {
     const dir = await scratchDir('script-hashes');
     for (const hash of ['sha384', 'sha512']) {
@@ -254,7 +277,7 @@ describe('scripts refused, unchanged', () => {
   );
 
   it.each([
-    ['an empty script', 'empty.ps1', Buffer.alloc(0), /empty: there is nothing to sign/],
+    ['an empty script', 'empty.ps1', Buffer.alloc(0), /empty: there is no script to sign/],
     ['invalid UTF-8 without BOM', 'latin1.ps1', Buffer.from('# caf\xe9\r\n', 'latin1'), /not valid UTF-8/],
     [
       'invalid UTF-8 after a UTF-8 BOM',
@@ -268,6 +291,12 @@ describe('scripts refused, unchanged', () => {
       'odd.vbs',
       Buffer.from('\xff\xfe\x27\x00\x20', 'latin1'),
       /odd number of bytes/,
+    ],
+    [
+      'a script that is only a signature block',
+      'block.ps1',
+      Buffer.from('\r\n# SIG # Begin signature block\r\n# MIIB\r\n# SIG # End signature block\r\n'),
+      /empty but for its signature block/,
     ],
     ['a .wsf without </job>', 'nojob.wsf', Buffer.from('<package></package>\r\n'), /has no <\/job>/],
   ])('%s', async (_what, name, bytes, message) => {

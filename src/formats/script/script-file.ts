@@ -101,7 +101,6 @@ class ScriptFile implements SignableFile {
 }
 
 async function openScript(kind: ScriptKind, handle: FileHandle, size: number): Promise<SignableFile> {
-  if (size === 0) throw new UserError(`the ${kind.name} is empty: there is nothing to sign`);
   if (size > MAX_SCRIPT_BYTES)
     throw new UserError(
       `the ${kind.name} is ${size} bytes; vaultsign signs scripts of up to ${MAX_SCRIPT_BYTES} bytes`,
@@ -109,7 +108,13 @@ async function openScript(kind: ScriptKind, handle: FileHandle, size: number): P
   const bytes = await readFully(handle, size, 0);
   if (!bytes) throw new UserError('the file changed while being read (it became shorter)');
   const text = readScriptText(bytes, kind);
-  return new ScriptFile(bytes, kind, text, findSignatureBlock(text.units, kind));
+  const block = findSignatureBlock(text.units, kind);
+  // osslsigncode sees no block at a file's very start: a script with no text would carry one it cannot see.
+  if (text.units.length === (block ? block.end - block.start : 0))
+    throw new UserError(
+      `the ${kind.name} is empty${block ? ' but for its signature block' : ''}: there is no script to sign`,
+    );
+  return new ScriptFile(bytes, kind, text, block);
 }
 
 /** One format per kind of script, told by the extension alone (their content cannot tell them). */

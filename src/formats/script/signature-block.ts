@@ -49,11 +49,12 @@ function strictBase64(text: string): Buffer | undefined {
 export function findSignatureBlock(units: string, kind: ScriptKind): SignatureBlock | undefined {
   const at = firstLineStarting(units, kind.begin);
   if (at === undefined) return undefined;
-  const lineNumber = units.slice(0, at).split('\n').length;
-  const broken = (what: string) =>
-    new UserError(
-      `its signature block (line ${lineNumber}, "${kind.begin}") is broken: ${what}; remove the block, from that line to "${kind.end}", and sign again`,
+  const broken = (what: string) => {
+    const line = units.slice(0, at).split('\n').length;
+    return new UserError(
+      `its signature block (line ${line}, "${kind.begin}") is broken: ${what}; remove the block, from that line to "${kind.end}", and sign again`,
     );
+  };
 
   const first = lineAt(units, at);
   if (first.text !== kind.begin) throw broken('its first line has more text after it');
