@@ -6,6 +6,7 @@ import { scratchDir } from '../test/pe-fixtures.js';
 import { ensureTestPki, keyFlags, type TestPki } from '../test/pki.js';
 import { runAction } from '../test/run-action.js';
 import { runCli } from '../test/run-cli.js';
+import { startTsaServer } from '../test/tsa-server.js';
 import {
   ENCODINGS,
   EXTENSIONS,
@@ -212,6 +213,50 @@ describe('scripts signed by others, and signed again', () => {
     });
     expect(hex(parts.digest)).toBe(hex(expectedDigest(text, '.ps1')));
     expect((await osslVerify(path, pki.rootCa)).ok).toBe(true);
+  });
+
+  it('reports a JScript block made for PowerShell’s SIP (as osslsigncode makes them) as for another SIP', async () => {
+    const dir = await scratchDir('script-wrong-sip');
+    const text = encodeText(scriptText('.js', 'crlf'), 'utf8');
+    await writeFile(join(dir, 'as.ps1'), text);
+    await osslSign(join(dir, 'as.ps1'), join(dir, 'signed.ps1'), {
+      cert: pki.leaves.rsa.chain,
+      key: pki.leaves.rsa.key,
+    });
+    const { der } = readScriptSignature(await readFile(join(dir, 'signed.ps1')), '.ps1');
+    const { begin, end, prefix } = markersOf('.js');
+    const lines = der
+      .toString('base64')
+      .match(/.{1,64}/g)!
+      .map((l) => prefix + l);
+    const path = join(dir, 'wrong-sip.js');
+    await writeFile(path, Buffer.concat([text, Buffer.from(['', begin, ...lines, end, ''].join('\r\n'))]));
+    const run = await verify(path);
+    expect(run.code).toBe(1);
+    expect(run.stdout + run.stderr).toContain(
+      "the signature is for another SIP than a JScript file's (version 65536, GUID 1fcc3b60594b084eb724d2c6297ef351)",
+    );
+  });
+
+  it('timestamps, and changes nothing in a dry run', async () => {
+    const dir = await scratchDir('script-tsa');
+    const path = join(dir, 'stamped.vbs');
+    const bytes = encodeText(scriptText('.vbs', 'mixed'), 'utf16le-bom');
+    await writeFile(path, bytes);
+    const dry = await runCli(['sign', ...keyFlags(pki), '--dry-run', path]);
+    expect(dry.stdout).toMatch(/would-sign \S+stamped\.vbs: would be signed: new signature/);
+    expect((await readFile(path)).equals(bytes)).toBe(true);
+
+    const tsa = await startTsaServer({ configFile: pki.tsaConfig });
+    try {
+      expect((await runCli(['sign', ...keyFlags(pki), '--timestamp-rfc3161', tsa.url, path])).code).toBe(0);
+    } finally {
+      await tsa.close();
+    }
+    const checked = await verify(path);
+    expect(checked.code).toBe(0);
+    expect(checked.stdout).toMatch(/timestamp \d{4}-\d\d-\d\dT/);
+    expect(hex(readScriptSignature(await readFile(path), '.vbs').withoutBlock)).toBe(hex(bytes));
   });
 
   it('signs with SHA-384 and SHA-512 as osslsigncode calculates them', async () => {
