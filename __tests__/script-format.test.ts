@@ -1,6 +1,7 @@
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
+import { openSignable } from '../src/formats/open-file.js';
 import { calculatedDigests, osslSign, osslVerify } from '../test/osslsigncode.js';
 import { scratchDir } from '../test/pe-fixtures.js';
 import { ensureTestPki, keyFlags, type TestPki } from '../test/pki.js';
@@ -39,6 +40,27 @@ const hex = (bytes: Buffer) => bytes.toString('hex');
  */
 const osslsigncodeReadsAsWindows = (f: ScriptFixture) =>
   POWERSHELL.includes(f.extension) || f.encoding !== 'utf8';
+
+describe('script digests', () => {
+  it('equal jsign’s for every unsigned fixture, in each digest algorithm', async () => {
+    const fixtures = await writeScriptMatrix(await scratchDir('script-digest'));
+    for (const f of fixtures) {
+      const opened = await openSignable(f.path);
+      try {
+        for (const hash of ['sha256', 'sha384', 'sha512'] as const) {
+          const ours = await opened.file.indirectData(hash);
+          expect({ file: f.path, hash, digest: hex(ours.digest) }).toEqual({
+            file: f.path,
+            hash,
+            digest: hex(expectedDigest(f.bytes, f.extension, hash)),
+          });
+        }
+      } finally {
+        await opened.close();
+      }
+    }
+  });
+});
 
 describe('scripts: every extension × encoding × line ending', () => {
   let fixtures: ScriptFixture[];

@@ -58,12 +58,15 @@ class ScriptFile implements SignableFile {
     const hasher = createHash(hash);
     if (kind.bomSigned && text.bomLength) hasher.update(Buffer.from([0xff, 0xfe]));
     const insertAt = this.insertionPoint();
-    const before = utf16(text.bomLength, this.offset(block ? block.start : text.units.length));
+    const beforeEnd = block ? block.start : text.units.length;
+    const before = utf16(text.bomLength, this.offset(beforeEnd));
     hasher.update(before);
     if (block) hasher.update(utf16(this.offset(block.end), bytes.length));
     if (kind.hashesPosition) {
+      // UTF-16 units before the block: its place in the text as Windows decodes it, not in the file.
+      const prefix = insertAt === beforeEnd ? before : utf16(text.bomLength, this.offset(insertAt));
       const position = Buffer.alloc(4);
-      position.writeUInt32LE(utf16(text.bomLength, this.offset(insertAt)).length / 2);
+      position.writeUInt32LE(prefix.length / 2);
       hasher.update(position);
     }
     const digest = hasher.digest();
