@@ -304,6 +304,7 @@ describe('scripts refused, unchanged', () => {
       (t) => t.replace(/(\/\/ SIG \/\/ [A-Za-z0-9+/]{61})[A-Za-z0-9+/]{3}\r\n/, '$1\r\n'),
     ],
     ['a line not in its comment syntax', '.ps1', (t) => t.replace('\r\n# M', '\r\n#M')],
+    ['a CR LF before its first line and an LF after it', '.ps1', (t) => t.replace('block\r\n', 'block\n')],
     ['a missing end line', '.ps1', (t) => t.replace('# SIG # End signature block\r\n', '')],
     ['text after the end line', '.vbs', (t) => `${t}WScript.Echo "more"\r\n`],
     ['text after the first line', '.ps1xml', (t) => t.replace('block -->\r\n', 'block --> x\r\n')],
@@ -403,4 +404,114 @@ describe('scripts in the Action', () => {
     await copyFile(join(dir, 'a.ps1'), copy);
     expect((await verify(copy)).code).toBe(0);
   }, 60_000);
+});
+
+describe('scripts under mutation', () => {
+  /** mulberry32: a small seeded generator, so every run makes the same mutants. */
+  function random(seed: number): () => number {
+    let state = seed >>> 0;
+    return () => {
+      state = (state + 0x6d2b79f5) >>> 0;
+      let t = state;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
+  /** One change in or next to the signature block, on the file's bytes (a UTF-16LE file's as units). */
+  function mutate(base: Buffer, next: () => number): { bytes: Buffer; what: string } {
+    const pick = (n: number) => Math.floor(next() * n);
+    const utf16 = base[0] === 0xff && base[1] === 0xfe;
+    const text = utf16 ? base.toString('utf16le', 2) : base.toString('latin1');
+    const from = Math.max(0, text.search(/\r?\n[^\n]*SIG # Begin/) - 3);
+    const lineStarts = [...text.slice(from).matchAll(/\n/g)].map((m) => from + m.index + 1);
+    const at = from + pick(text.length - from);
+    const line = lineStarts[pick(lineStarts.length)];
+    const lineEnd = text.indexOf('\n', line) + 1 || text.length;
+    const op = pick(8);
+    const changed = [
+      () =>
+        text.slice(0, at) + String.fromCharCode(text.charCodeAt(at) ^ (1 << pick(7))) + text.slice(at + 1),
+      () => text.slice(0, line) + text.slice(lineEnd),
+      () => text.slice(0, lineEnd) + text.slice(line, lineEnd) + text.slice(lineEnd),
+      () => text.slice(0, at) + '#=A \r\n'[pick(6)] + text.slice(at),
+      () => text.slice(0, lineEnd - 2) + text.slice(lineEnd - 1),
+      () => text.slice(0, at),
+      () => `${text}Write-Output "after"\r\n`,
+      () => text.slice(0, at) + text.slice(at + 1),
+    ][op]();
+    const bytes = utf16
+      ? Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(changed, 'utf16le')])
+      : Buffer.from(changed, 'latin1');
+    return { bytes, what: `op${op} @${op === 1 || op === 2 || op === 4 ? line : at}` };
+  }
+
+  /** Runs `work` over `items`, four at a time. */
+  async function inParallel<T, R>(items: T[], work: (item: T) => Promise<R>): Promise<R[]> {
+    const results: R[] = new Array(items.length);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < items.length) {
+          const i = next++;
+          results[i] = await work(items[i]);
+        }
+      }),
+    );
+    return results;
+  }
+
+  it('refuses each mutant untouched or signs it so that osslsigncode verifies it; verify accepts none osslsigncode rejects', async () => {
+    const dir = await scratchDir('script-fuzz');
+    const bases: { name: string; bytes: Buffer }[] = [];
+    for (const encoding of ['utf8-bom', 'utf16le-bom'] as const) {
+      const unsigned = join(dir, `unsigned-${encoding}.ps1`);
+      await writeFile(unsigned, encodeText(scriptText('.ps1', 'mixed'), encoding));
+      const ours = join(dir, `base-ours-${encoding}.ps1`);
+      await copyFile(unsigned, ours);
+      expect((await sign(ours)).code).toBe(0);
+      const theirs = join(dir, `base-ossl-${encoding}.ps1`);
+      await osslSign(unsigned, theirs, { cert: pki.leaves.ec.chain, key: pki.leaves.ec.key });
+      bases.push({ name: `ours-${encoding}.ps1`, bytes: await readFile(ours) });
+      bases.push({ name: `ossl-${encoding}.ps1`, bytes: await readFile(theirs) });
+    }
+    const next = random(0x5c41_9700);
+    const mutants: { path: string; bytes: Buffer; what: string }[] = [];
+    for (const base of bases)
+      for (let i = 0; i < 100; i++) {
+        const { bytes, what } = mutate(base.bytes, next);
+        const path = join(dir, `m${String(mutants.length).padStart(3, '0')}-${base.name}`);
+        await writeFile(path, bytes);
+        mutants.push({ path, bytes, what: `${base.name} ${what}` });
+      }
+
+    const checked = await verify(...mutants.map((m) => m.path));
+    const verdicts = new Map(
+      [...(checked.stdout + checked.stderr).matchAll(/^(valid|INVALID)\s+(\S+)/gm)].map((m) => [m[2], m[1]]),
+    );
+    const accepted = mutants.filter((m) => verdicts.get(m.path) === 'valid');
+    const judged = await inParallel(accepted, (m) => osslVerify(m.path, pki.rootCa));
+    expect(accepted.filter((_m, i) => !judged[i].ok).map((m) => m.what)).toEqual([]);
+
+    const run = await sign(...mutants.map((m) => m.path));
+    const outcomes = new Map(
+      [...(run.stdout + run.stderr).matchAll(/^(signed|failed)\s+(\S+?): /gm)].map((m) => [m[2], m[1]]),
+    );
+    expect(outcomes.size).toBe(mutants.length);
+    const refused = mutants.filter((m) => outcomes.get(m.path) === 'failed');
+    const signed = mutants.filter((m) => outcomes.get(m.path) === 'signed');
+    const changed: string[] = [];
+    for (const m of refused) if (!(await readFile(m.path)).equals(m.bytes)) changed.push(m.what);
+    expect(changed).toEqual([]);
+    const verdictsAfter = await inParallel(signed, (m) => osslVerify(m.path, pki.rootCa));
+    expect(signed.filter((_m, i) => !verdictsAfter[i].ok).map((m) => m.what)).toEqual([]);
+    // Both outcomes happen: the mutants reach the strict reader and the signer.
+    expect(refused.length).toBeGreaterThan(20);
+    expect(signed.length).toBeGreaterThan(20);
+    process.stdout.write(
+      `script fuzz: ${mutants.length} mutants; verify: ${accepted.length} valid, all osslsigncode-valid; ` +
+        `sign: ${signed.length} signed (all pass osslsigncode), ${refused.length} refused untouched\n`,
+    );
+  }, 300_000);
 });

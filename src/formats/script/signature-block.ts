@@ -56,8 +56,13 @@ export function findSignatureBlock(units: string, kind: ScriptKind): SignatureBl
     );
   };
 
+  if (at === 0) throw broken('it starts the file, and osslsigncode looks for a block only after the text');
   const first = lineAt(units, at);
   if (first.text !== kind.begin) throw broken('its first line has more text after it');
+  // osslsigncode cuts the line break before the block as long as the one ending its first line, jsign
+  // as long as it is: where the two differ, so would what they sign.
+  if (first.next !== undefined && (units[at - 2] === '\r') !== (units[first.next - 2] === '\r'))
+    throw broken('the line break before it and the one ending its first line differ (CR LF and LF)');
   let base64 = '';
   let next = first.next;
   for (let n = 2; ; n++) {
@@ -84,7 +89,7 @@ export function findSignatureBlock(units: string, kind: ScriptKind): SignatureBl
   const der = strictBase64(base64);
   if (!der) throw broken('its lines are not valid base64');
 
-  const start = at === 0 ? 0 : units[at - 2] === '\r' ? at - 2 : at - 1;
+  const start = units[at - 2] === '\r' ? at - 2 : at - 1;
   const after = units.slice(next);
   if (kind.insertBefore) {
     const rest = units.slice(0, start) + after;
