@@ -1,7 +1,11 @@
 import type { SipIdentity } from '../../authenticode/sip-info.js';
 
-/** How a file without a byte order mark is decoded: as Windows decodes it for this SIP. */
-export type BomlessEncoding = 'utf-8' | 'windows-1252';
+/**
+ * How Windows reads a file without a byte order mark. `powershell`: UTF-8 when its first 32 bytes show
+ * UTF-8, else the machine's ANSI code page (the PowerShell SIP's test, as jborean93/PowerShell-
+ * OpenAuthenticode `GetScriptEncoding` describes it; PowerShell/PowerShell#3466).
+ */
+export type BomlessEncoding = 'powershell' | 'utf-8' | 'windows-1252';
 
 /** The facts of one kind of script: its signature block, its SIP and how Windows reads its text. */
 export interface ScriptKind {
@@ -17,7 +21,7 @@ export interface ScriptKind {
   readonly sip: SipIdentity;
   /** PowerShell hashes a BOM as U+FEFF; Windows Script Host leaves it out (jsign `isByteOrderMarkSigned`). */
   readonly bomSigned: boolean;
-  /** Windows reads .ps1/.psm1/.psd1 and .wsf without BOM as UTF-8, the others as Windows-1252 (jsign #123). */
+  /** PowerShell's test for all its files; .wsf as UTF-8, .js and .vbs as Windows-1252 (jsign #123). */
   readonly bomless: BomlessEncoding;
   /** Windows Script Host hashes the block's position (jsign `WSHScript.computeDigest`). */
   readonly hashesPosition: boolean;
@@ -44,11 +48,11 @@ export const SCRIPT_KINDS: readonly ScriptKind[] = [
     lineSuffix: '',
     sip: POWERSHELL_SIP,
     bomSigned: true,
-    bomless: 'utf-8',
+    bomless: 'powershell',
     hashesPosition: false,
   },
   {
-    // .psc1 and .cdxml are XML read by the same SIP as .ps1xml; jsign signs only .ps1xml.
+    // jsign signs only .ps1xml; OpenAuthenticode and osslsigncode treat .psc1 and .cdxml alike.
     name: 'PowerShell XML file',
     extensions: ['.ps1xml', '.psc1', '.cdxml'],
     begin: '<!-- SIG # Begin signature block -->',
@@ -57,7 +61,7 @@ export const SCRIPT_KINDS: readonly ScriptKind[] = [
     lineSuffix: ' -->',
     sip: POWERSHELL_SIP,
     bomSigned: true,
-    bomless: 'windows-1252',
+    bomless: 'powershell',
     hashesPosition: false,
   },
   {

@@ -35,12 +35,41 @@ export function readScriptText(bytes: Buffer, kind: ScriptKind): ScriptText {
       'it is UTF-16 big-endian, which vaultsign does not sign; save it as UTF-16LE or UTF-8',
     );
   const bomLength = starts(UTF8_BOM) ? UTF8_BOM.length : 0;
-  const encoding = bomLength ? 'utf-8' : kind.bomless;
+  if (!bomLength && kind.bomless === 'powershell' && !readsAsUtf8ToPowerShell(bytes))
+    throw new UserError(
+      "it has text outside ASCII but no byte order mark, and its first 32 bytes do not show it as UTF-8: Windows then reads it in each machine's ANSI code page, so no signature holds everywhere; save it as UTF-8 with BOM (or UTF-16LE) and sign again",
+    );
+  const encoding = bomLength || kind.bomless === 'powershell' ? 'utf-8' : kind.bomless;
   if (encoding === 'utf-8' && !decodesAsUtf8(bytes.subarray(bomLength)))
     throw new UserError(
       `it is read as UTF-8${bomLength ? ' (it has a UTF-8 byte order mark)' : ''} but is not valid UTF-8, so its signed text would be unclear; save it as UTF-8 or UTF-16LE with a byte order mark`,
     );
   return { encoding, bomLength, units: bytes.toString('latin1', bomLength) };
+}
+
+/**
+ * Whether PowerShell reads a file without BOM as UTF-8 on every machine: it is ASCII, or its first 32
+ * bytes hold a byte above 0x7F and only whole UTF-8 sequences (each lead byte's leading 1 bits count
+ * its bytes, the others start with bits 10). Otherwise Windows uses the machine's ANSI code page.
+ */
+function readsAsUtf8ToPowerShell(bytes: Buffer): boolean {
+  if (bytes.every((byte) => byte < 0x80)) return true;
+  const window = bytes.subarray(0, 32);
+  let extended = false;
+  for (let i = 0; i < window.length;) {
+    const lead = window[i];
+    if (lead < 0x80) {
+      i++;
+      continue;
+    }
+    extended = true;
+    let length = 0;
+    while (length < 8 && (lead << length) & 0x80) length++;
+    if (length < 2 || i + length > window.length) return false;
+    for (let k = 1; k < length; k++) if ((window[i + k] & 0xc0) !== 0x80) return false;
+    i += length;
+  }
+  return extended;
 }
 
 function decodesAsUtf8(bytes: Buffer): boolean {
