@@ -1,4 +1,5 @@
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { openSignable } from '../src/formats/open-file.js';
@@ -387,6 +388,25 @@ describe('scripts refused, unchanged', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(new RegExp(`failed  ${path.replace(/[.]/g, '\\.')}: .*${message.source}`));
     expect((await readFile(path)).equals(bytes)).toBe(true);
+  });
+});
+
+describe('scripts too large to read whole', () => {
+  it('are refused unchanged', async () => {
+    const path = join(await scratchDir('script-large'), 'huge.ps1');
+    await writeFile(path, '# big\r\n');
+    await truncate(path, (64 << 20) + 1);
+    const digest = async () =>
+      createHash('sha256')
+        .update(await readFile(path))
+        .digest('hex');
+    const before = await digest();
+    const run = await sign(path);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      `failed  ${path}: the PowerShell script is 67108865 bytes; vaultsign signs scripts of up to 67108864 bytes`,
+    );
+    expect(await digest()).toBe(before);
   });
 });
 
