@@ -3,7 +3,7 @@ import type { ScriptKind } from './script-kinds.js';
 
 /** A signature block found in a script's text; positions are in `ScriptText.units`. */
 export interface SignatureBlock {
-  /** At the line break before the block's first line (Windows leaves that line break out of the hash too). */
+  /** At the line break before the block's first line, which jsign and osslsigncode leave out of the hash too. */
   readonly start: number;
   /** Just past the line break of the block's last line. */
   readonly end: number;
