@@ -36,7 +36,7 @@ const verify = (...files: string[]) => runCli(['verify', '--ca-file', pki.rootCa
 const hex = (bytes: Buffer) => bytes.toString('hex');
 
 describe('script digests', () => {
-  it('equal jsign’s for every unsigned fixture, in each digest algorithm', async () => {
+  it('equal the test’s own computation (jsign’s algorithm, Windows’ decoding) for every unsigned fixture and digest algorithm', async () => {
     const fixtures = await writeScriptMatrix(await scratchDir('script-digest'));
     for (const f of fixtures) {
       const opened = await openSignable(f.path);
