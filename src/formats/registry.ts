@@ -1,9 +1,10 @@
 import type { FileFormat } from './format.js';
 import { cabFormat } from './cab/cab-file.js';
 import { peFormat } from './pe/pe-file.js';
+import { scriptFormats } from './script/script-file.js';
 
-/** Formats in the order they are tried; each recognises its files by content, not by extension. */
-const FORMATS: readonly FileFormat[] = [peFormat, cabFormat];
+/** Formats in the order they are tried: by content first; scripts, told by extension only, last. */
+const FORMATS: readonly FileFormat[] = [peFormat, cabFormat, ...scriptFormats];
 
 /** The first bytes of a file, read once: enough for every format's `matches`, and for a PE its headers. */
 export const HEAD_BYTES = 4096;
