@@ -1,0 +1,308 @@
+import type { FileHandle } from 'node:fs/promises';
+import { UserError } from '../../errors.js';
+import { readFully } from '../../io/exact-io.js';
+import { displayName } from './msi-names.js';
+
+/** The Compound File Binary signature: the first 8 bytes of every MSI, MSM, MSP and MST. */
+export const CFB_MAGIC = Buffer.from('d0cf11e0a1b11ae1', 'hex');
+
+export const HEADER_SIZE = 512;
+export const ENTRY_SIZE = 128;
+export const MINI_SECTOR_SIZE = 64;
+/** Streams smaller than this live in the mini stream (MS-CFB 2.2: always 4096). */
+export const MINI_STREAM_CUTOFF = 4096;
+export const HEADER_DIFAT_ENTRIES = 109;
+
+export const MAXREGSECT = 0xfffffffa;
+export const DIFSECT = 0xfffffffc;
+export const FATSECT = 0xfffffffd;
+export const ENDOFCHAIN = 0xfffffffe;
+export const FREESECT = 0xffffffff;
+export const NOSTREAM = 0xffffffff;
+
+export type EntryType = 'storage' | 'stream' | 'root';
+
+/** One directory entry reachable from the root, as stored (the tree links are not kept: `children` replaces them). */
+export interface CfbEntry {
+  /** The stored name as UTF-16LE bytes, its 2-byte terminator included (nameLen bytes). */
+  readonly name: Buffer;
+  readonly type: EntryType;
+  readonly clsid: Buffer;
+  readonly stateBits: Buffer;
+  /** Creation then modification time, 16 bytes as stored. */
+  readonly times: Buffer;
+  readonly size: number;
+  /** Where the stream's bytes are in the file, in stream order (streams only). */
+  readonly ranges: readonly FileRange[];
+  /** A storage's children, in no particular order. */
+  readonly children: CfbEntry[];
+}
+
+export interface FileRange {
+  readonly offset: number;
+  readonly length: number;
+}
+
+export interface CompoundFile {
+  readonly majorVersion: 3 | 4;
+  readonly sectorSize: number;
+  readonly root: CfbEntry;
+}
+
+/** Adds a piece to a stream's ranges, joined to the last range when they touch. */
+function extend(ranges: FileRange[], offset: number, length: number): void {
+  const last = ranges.at(-1);
+  if (last && last.offset + last.length === offset)
+    ranges[ranges.length - 1] = { offset: last.offset, length: last.length + length };
+  else ranges.push({ offset, length });
+}
+
+function corrupt(problem: string): UserError {
+  return new UserError(
+    `not a valid compound file (MSI): ${problem}; the file is truncated or damaged — rebuild it or copy it again`,
+  );
+}
+
+/** The name of an entry in words: "the stream Binary.icon". */
+function describe(entry: { name: Buffer; type: EntryType }): string {
+  return entry.type === 'root' ? 'the root storage' : `the ${entry.type} ${displayName(entry.name)}`;
+}
+
+/**
+ * Reads the structure of a compound file through `handle`, checking every chain against the file: a
+ * sector index past the end, a chain that loops or shares a sector with another, a size its chain
+ * cannot hold, a directory tree that loops are refused. Stream contents are not read: only the FAT,
+ * mini FAT and directory are held in memory (4 bytes per sector).
+ */
+export async function readCompoundFile(handle: FileHandle, fileSize: number): Promise<CompoundFile> {
+  const header = await readFully(handle, HEADER_SIZE, 0);
+  if (!header || fileSize < HEADER_SIZE)
+    throw corrupt(`the file is ${fileSize} bytes, shorter than its header`);
+  if (!header.subarray(0, 8).equals(CFB_MAGIC)) throw corrupt('the signature bytes are wrong');
+  const majorVersion = header.readUInt16LE(26);
+  const sectorShift = header.readUInt16LE(30);
+  if (header.readUInt16LE(28) !== 0xfffe) throw corrupt('the byte order mark is not little-endian');
+  if (!((majorVersion === 3 && sectorShift === 9) || (majorVersion === 4 && sectorShift === 12)))
+    throw corrupt(`version ${majorVersion} with sector shift ${sectorShift} is not a known layout`);
+  if (header.readUInt16LE(32) !== 6) throw corrupt('the mini sector size is not 64 bytes');
+  if (header.readUInt32LE(56) !== MINI_STREAM_CUTOFF) throw corrupt('the mini stream cutoff is not 4096');
+  const sectorSize = 1 << sectorShift;
+  const sectorCount = Math.ceil((fileSize - sectorSize) / sectorSize);
+  const fatSectorCount = header.readUInt32LE(44);
+  const perSector = sectorSize / 4;
+  if (fatSectorCount > sectorCount) {
+    throw corrupt(
+      `the header counts ${fatSectorCount} FAT sectors, more than the file's ${sectorCount} sectors`,
+    );
+  }
+  /** Which chain owns each sector: a second claim is a loop or a cross-link. */
+  const owner: (string | undefined)[] = new Array<string | undefined>(Math.max(sectorCount, 0));
+  const claim = (sector: number, what: string) => {
+    if (sector >= sectorCount)
+      throw corrupt(
+        `${what} points to sector ${sector}, beyond the end of the file (${sectorCount} sectors)`,
+      );
+    const before = owner[sector];
+    if (before !== undefined) {
+      throw corrupt(
+        before === what
+          ? `${what} loops (sector ${sector} comes twice in its chain)`
+          : `sector ${sector} belongs to both ${before} and ${what}`,
+      );
+    }
+    owner[sector] = what;
+  };
+  const readSector = async (sector: number, what: string): Promise<Buffer> => {
+    const bytes = await readFully(handle, sectorSize, (sector + 1) * sectorSize);
+    if (!bytes) throw corrupt(`${what} (sector ${sector}) lies past the end of the file`);
+    return bytes;
+  };
+
+  // DIFAT: the FAT's own sectors, 109 in the header, the rest in a chain of DIFAT sectors.
+  const fatSectors: number[] = [];
+  for (let i = 0; i < HEADER_DIFAT_ENTRIES && fatSectors.length < fatSectorCount; i++)
+    fatSectors.push(header.readUInt32LE(76 + 4 * i));
+  let difatSector = header.readUInt32LE(68);
+  for (let i = 0; fatSectors.length < fatSectorCount; i++) {
+    if (difatSector === ENDOFCHAIN || difatSector === FREESECT || i >= header.readUInt32LE(72))
+      throw corrupt(`the DIFAT lists ${fatSectors.length} of the ${fatSectorCount} FAT sectors`);
+    claim(difatSector, 'the DIFAT');
+    const sector = await readSector(difatSector, 'the DIFAT');
+    for (let j = 0; j < perSector - 1 && fatSectors.length < fatSectorCount; j++)
+      fatSectors.push(sector.readUInt32LE(4 * j));
+    difatSector = sector.readUInt32LE(sectorSize - 4);
+  }
+  for (const sector of fatSectors) claim(sector, 'the FAT');
+  const fat = new Uint32Array(fatSectorCount * perSector);
+  for (const [i, sector] of fatSectors.entries()) {
+    const bytes = await readSector(sector, 'the FAT');
+    for (let j = 0; j < perSector; j++) fat[i * perSector + j] = bytes.readUInt32LE(4 * j);
+  }
+
+  /** The sectors of a chain in the FAT, each claimed for `what`; at least `minimum` of them. */
+  const chain = (start: number, what: string, minimum: number): number[] => {
+    const sectors: number[] = [];
+    for (let sector = start; sector !== ENDOFCHAIN; sector = fat[sector]) {
+      if (sector > MAXREGSECT || sector >= fat.length)
+        throw corrupt(
+          `${what} has a bad FAT chain (sector ${sectors.at(-1) ?? 'start'} leads to ${sector.toString(16)}h)`,
+        );
+      claim(sector, what);
+      sectors.push(sector);
+    }
+    if (sectors.length < minimum)
+      throw corrupt(`${what} needs ${minimum} sectors but its chain has ${sectors.length}`);
+    return sectors;
+  };
+  const rangesOf = (sectors: readonly number[], size: number, what: string): FileRange[] => {
+    const ranges: FileRange[] = [];
+    for (let i = 0, left = size; left > 0; i++, left -= sectorSize) {
+      const offset = (sectors[i] + 1) * sectorSize;
+      const length = Math.min(sectorSize, left);
+      if (offset + length > fileSize) throw corrupt(`${what} lies past the end of the file`);
+      extend(ranges, offset, length);
+    }
+    return ranges;
+  };
+
+  // The directory: 128-byte entries in a chain of sectors.
+  const directorySectors = chain(header.readUInt32LE(48), 'the directory', 1);
+  const directory = Buffer.concat(
+    await Promise.all(directorySectors.map((s) => readSector(s, 'the directory'))),
+  );
+  const entryCount = directory.length / ENTRY_SIZE;
+  const raw = (index: number) => directory.subarray(index * ENTRY_SIZE, (index + 1) * ENTRY_SIZE);
+  const typeOf = (index: number): EntryType | undefined =>
+    ({ 1: 'storage', 2: 'stream', 5: 'root' })[raw(index)[66]] as EntryType | undefined;
+  const nameOf = (index: number): Buffer => {
+    const bytes = raw(index);
+    const length = bytes.readUInt16LE(64);
+    if (length < 2 || length > 64 || length % 2 || bytes.readUInt16LE(length - 2) !== 0)
+      throw corrupt(`directory entry ${index} has a bad name length (${length})`);
+    return Buffer.from(bytes.subarray(0, length));
+  };
+  const sizeOf = (index: number): number => {
+    const bytes = raw(index);
+    // Version 3 files may leave garbage in the high half (MS-CFB 2.6.3): only version 4 sizes reach 4 GiB.
+    const high = majorVersion === 4 ? bytes.readUInt32LE(124) : 0;
+    if (high >= 0x200000) throw corrupt(`directory entry ${index} has an impossible size`);
+    return high * 0x100000000 + bytes.readUInt32LE(120);
+  };
+  if (typeOf(0) !== 'root') throw corrupt('the first directory entry is not the root storage');
+
+  // The mini stream (the root's data) and the mini FAT that chains its 64-byte sectors.
+  const miniStreamSize = sizeOf(0);
+  const miniStreamSectors = chain(
+    miniStreamSize ? raw(0).readUInt32LE(116) : ENDOFCHAIN,
+    'the mini stream',
+    Math.ceil(miniStreamSize / sectorSize),
+  );
+  const miniFatSectors = chain(
+    header.readUInt32LE(60),
+    'the mini FAT',
+    Math.min(header.readUInt32LE(64), sectorCount),
+  );
+  const miniFat = new Uint32Array(miniFatSectors.length * perSector);
+  for (const [i, sector] of miniFatSectors.entries()) {
+    const bytes = await readSector(sector, 'the mini FAT');
+    for (let j = 0; j < perSector; j++) miniFat[i * perSector + j] = bytes.readUInt32LE(4 * j);
+  }
+  const miniSectorCount = Math.ceil(miniStreamSize / MINI_SECTOR_SIZE);
+  const miniOwner: (string | undefined)[] = new Array<string | undefined>(miniSectorCount);
+
+  const miniRanges = (start: number, size: number, what: string): FileRange[] => {
+    const ranges: FileRange[] = [];
+    let sector = start;
+    for (let left = size; left > 0; left -= MINI_SECTOR_SIZE) {
+      if (sector >= miniSectorCount || sector >= miniFat.length)
+        throw corrupt(`${what} has a bad mini FAT chain (mini sector ${sector.toString(16)}h)`);
+      if (miniOwner[sector] !== undefined) {
+        throw corrupt(
+          miniOwner[sector] === what
+            ? `${what} loops in the mini FAT`
+            : `mini sector ${sector} belongs to both ${miniOwner[sector]} and ${what}`,
+        );
+      }
+      miniOwner[sector] = what;
+      const at = sector * MINI_SECTOR_SIZE;
+      const offset = (miniStreamSectors[Math.floor(at / sectorSize)] + 1) * sectorSize + (at % sectorSize);
+      const length = Math.min(MINI_SECTOR_SIZE, left);
+      if (offset + length > fileSize) throw corrupt(`${what} lies past the end of the file`);
+      extend(ranges, offset, length);
+      sector = miniFat[sector];
+    }
+    if (sector !== ENDOFCHAIN) throw corrupt(`${what} is longer in the mini FAT than its size`);
+    return ranges;
+  };
+
+  // The tree: each storage's children are a binary tree of siblings under its child link.
+  const seen = new Uint8Array(entryCount);
+  const entryAt = (index: number, parent: string): CfbEntry => {
+    if (index >= entryCount)
+      throw corrupt(`${parent} links to directory entry ${index}, which does not exist`);
+    if (seen[index]) throw corrupt(`the directory tree loops (entry ${index} is reached twice)`);
+    seen[index] = 1;
+    const type = typeOf(index);
+    if (!type || (type === 'root') !== (index === 0))
+      throw corrupt(`${parent} links to directory entry ${index}, which is not a stream or storage`);
+    const bytes = raw(index);
+    const name = nameOf(index);
+    const size = type === 'storage' ? 0 : sizeOf(index);
+    const what = describe({ name, type });
+    let ranges: FileRange[] = [];
+    if (type === 'stream' && size > 0) {
+      const start = bytes.readUInt32LE(116);
+      ranges =
+        size < MINI_STREAM_CUTOFF
+          ? miniRanges(start, size, what)
+          : rangesOf(chain(start, what, Math.ceil(size / sectorSize)), size, what);
+    }
+    return {
+      name,
+      type,
+      clsid: Buffer.from(bytes.subarray(80, 96)),
+      stateBits: Buffer.from(bytes.subarray(96, 100)),
+      times: Buffer.from(bytes.subarray(100, 116)),
+      size,
+      ranges,
+      children: [],
+    };
+  };
+  const root = entryAt(0, 'the header');
+  // Depth-first without recursion: a hostile file cannot exhaust the stack.
+  const pending: { storage: CfbEntry; index: number }[] = [{ storage: root, index: 0 }];
+  while (pending.length) {
+    const { storage, index } = pending.pop()!;
+    const siblings = [raw(index).readUInt32LE(76)];
+    while (siblings.length) {
+      const sibling = siblings.pop()!;
+      if (sibling === NOSTREAM) continue;
+      const child = entryAt(sibling, describe(storage));
+      storage.children.push(child);
+      const bytes = raw(sibling);
+      siblings.push(bytes.readUInt32LE(68), bytes.readUInt32LE(72));
+      if (child.type === 'storage') pending.push({ storage: child, index: sibling });
+      else if (bytes.readUInt32LE(76) !== NOSTREAM) throw corrupt(`${describe(child)} has children`);
+    }
+  }
+  return { majorVersion, sectorSize, root };
+}
+
+/** Reads a stream's bytes in order, at most `chunk` bytes per read, never the whole stream at once. */
+export async function readStream(
+  handle: FileHandle,
+  entry: CfbEntry,
+  onChunk: (bytes: Buffer) => void | Promise<void>,
+  chunk = 4 << 20,
+): Promise<void> {
+  const buffer = Buffer.allocUnsafe(Math.min(chunk, entry.size));
+  for (const { offset, length } of entry.ranges) {
+    for (let done = 0; done < length;) {
+      const part = Math.min(buffer.length, length - done);
+      const { bytesRead } = await handle.read(buffer, 0, part, offset + done);
+      if (bytesRead !== part) throw new UserError('the file changed while being read');
+      await onChunk(buffer.subarray(0, part));
+      done += part;
+    }
+  }
+}

@@ -1,0 +1,97 @@
+import type { FileHandle } from 'node:fs/promises';
+import type * as asn1js from 'asn1js';
+import type { HashAlgorithm } from '../../authenticode/algorithms.js';
+import { AuthenticodeSignature } from '../../authenticode/signature.js';
+import {
+  encodeSipInfo,
+  sipInfoProblem,
+  SPC_SIP_INFO,
+  type SipIdentity,
+} from '../../authenticode/sip-info.js';
+import { UserError } from '../../errors.js';
+import type { FileFormat, FileRewrite, IndirectData, SignableFile } from '../format.js';
+import { CFB_MAGIC, readCompoundFile, readStream, type CfbEntry, type CompoundFile } from './cfb-reader.js';
+import { rewriteWithSignature } from './cfb-writer.js';
+import {
+  DIGITAL_SIGNATURE,
+  DIGITAL_SIGNATURE_EX,
+  isSignatureStream,
+  msiContentDigest,
+} from './msi-digest.js';
+import { storedName } from './msi-names.js';
+
+/** Windows Installer's SIP: SpcSipInfo version 1, GUID {000C10F1-0000-0000-C000-000000000046}. */
+const MSI_SIP: SipIdentity = { version: 1, uuid: Buffer.from('f1100c0000000000c000000000000046', 'hex') };
+
+/** Larger than any signature a file can carry, nested ones included: a cap on what is read into memory. */
+const MAX_SIGNATURE = 16 << 20;
+
+function rootStream(file: CompoundFile, name: string): CfbEntry | undefined {
+  return file.root.children.find((child) => child.type === 'stream' && storedName(child.name) === name);
+}
+
+class MsiFile implements SignableFile {
+  readonly format = 'MSI';
+  private readonly digests = new Map<HashAlgorithm, Promise<Buffer>>();
+
+  constructor(
+    private readonly handle: FileHandle,
+    private readonly file: CompoundFile,
+    readonly signature: Buffer | undefined,
+    /** An MsiDigitalSignatureEx stream: the signature also covers metadata (osslsigncode -add-msi-dse). */
+    private readonly extended: boolean,
+  ) {}
+
+  private digest(hash: HashAlgorithm): Promise<Buffer> {
+    let digest = this.digests.get(hash);
+    if (!digest) {
+      digest = msiContentDigest(this.handle, this.file.root, hash);
+      this.digests.set(hash, digest);
+    }
+    return digest;
+  }
+
+  async indirectData(hash: HashAlgorithm): Promise<IndirectData> {
+    return { type: SPC_SIP_INFO, value: encodeSipInfo(MSI_SIP), hash, digest: await this.digest(hash) };
+  }
+
+  checkIndirectData(type: string, value: asn1js.AsnType | undefined): Promise<string | undefined> {
+    return Promise.resolve(sipInfoProblem(type, value, MSI_SIP, 'an MSI'));
+  }
+
+  signatureEdit(signature: Buffer): Promise<FileRewrite> {
+    if (this.extended && this.signature && this.nests(signature)) {
+      // Signing drops the MsiDigitalSignatureEx stream, which the existing signature covers.
+      throw new UserError(
+        'its signature covers an MsiDigitalSignatureEx stream, which vaultsign does not write, so a nested signature would break it; sign without --append-signature to replace it',
+      );
+    }
+    return Promise.resolve(rewriteWithSignature(this.handle, this.file, signature, isSignatureStream));
+  }
+
+  /** Whether `signature` keeps the file's current signature as its primary one (an appended signature). */
+  private nests(signature: Buffer): boolean {
+    const value = (der: Buffer) => AuthenticodeSignature.fromDer(der).signatureValue;
+    return value(signature).equals(value(this.signature!));
+  }
+}
+
+export const msiFormat: FileFormat = {
+  name: 'MSI',
+  matches: (head) => head.subarray(0, 8).equals(CFB_MAGIC),
+  async open(handle: FileHandle, size: number): Promise<SignableFile> {
+    const file = await readCompoundFile(handle, size);
+    const stream = rootStream(file, DIGITAL_SIGNATURE);
+    let signature: Buffer | undefined;
+    if (stream && stream.size > 0) {
+      if (stream.size > MAX_SIGNATURE)
+        throw new UserError(
+          `its DigitalSignature stream is ${stream.size} bytes, too large to be a signature`,
+        );
+      const parts: Buffer[] = [];
+      await readStream(handle, stream, (bytes) => void parts.push(Buffer.from(bytes)));
+      signature = Buffer.concat(parts);
+    }
+    return new MsiFile(handle, file, signature, rootStream(file, DIGITAL_SIGNATURE_EX) !== undefined);
+  },
+};
