@@ -214,6 +214,11 @@ export async function readCompoundFile(handle: FileHandle, fileSize: number): Pr
     const ranges: FileRange[] = [];
     let sector = start;
     for (let left = size; left > 0; left -= MINI_SECTOR_SIZE) {
+      if (sector === ENDOFCHAIN) {
+        throw corrupt(
+          `${what} is ${size} bytes but its chain in the mini stream holds ${size - left} (its size or the mini FAT is wrong)`,
+        );
+      }
       if (sector >= miniSectorCount || sector >= miniFat.length)
         throw corrupt(`${what} has a bad mini FAT chain (mini sector ${sector.toString(16)}h)`);
       if (miniOwner[sector] !== undefined) {
