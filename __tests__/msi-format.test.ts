@@ -191,7 +191,7 @@ describe('signatures made by others, and signing again', () => {
     expect(verify.stdout).toContain(`${files.length} valid, 0 failed`);
   });
 
-  it('removes a stale MsiDigitalSignatureEx when replacing, and refuses to nest under its signature', async () => {
+  it('verifies a signature with MsiDigitalSignatureEx, removes that stream when replacing, and refuses to nest under it', async () => {
     const dir = await scratchDir('msi-dse');
     const fixture = fixtures.find((f) => f.name === 'many.msi')!;
     const file = join(dir, 'dse.msi');
@@ -210,6 +210,17 @@ describe('signatures made by others, and signing again', () => {
     const streams = async () => (await run('msiinfo', ['streams', file])).stdout.split('\n');
     expect(await streams()).toContain('\u0005MsiDigitalSignatureEx');
     const original = await readFile(file);
+    const verified = await runCli(['verify', '--ca-file', pki.rootCa, file]);
+    expect(verified.stdout).toContain('1 valid, 0 failed');
+
+    // A time in the directory changed: only the extended signature covers it, so it no longer verifies.
+    const retimed = join(dir, 'retimed.msi');
+    const bytes = Buffer.from(original);
+    bytes.writeUInt32LE(0x01d9_0000, (bytes.readUInt32LE(48) + 1) * 512 + 128 + 108);
+    await writeFile(retimed, bytes);
+    const changed = await runCli(['verify', '--ca-file', pki.rootCa, retimed]);
+    expect(changed.stderr).toMatch(/the file digest does not match the signature/);
+    expect((await osslVerify(retimed, pki.rootCa)).ok).toBe(false);
 
     const nested = await sign([file], 'ec', '--append-signature');
     expect(nested.code).toBe(1);

@@ -31,16 +31,51 @@ async function hashStorage(handle: FileHandle, storage: CfbEntry, hasher: Hash):
   hasher.update(storage.clsid);
 }
 
+/** An entry's metadata as MsiDigitalSignatureEx covers it (osslsigncode `prehash_metadata`). */
+function hashMetadata(entry: CfbEntry, hasher: Hash): void {
+  if (entry.type !== 'root') hasher.update(entry.name.subarray(0, entry.name.length - 2));
+  if (entry.type === 'stream') {
+    const size = Buffer.alloc(4);
+    size.writeUInt32LE(entry.size % 0x100000000);
+    hasher.update(size);
+  } else hasher.update(entry.clsid);
+  hasher.update(entry.stateBits);
+  if (entry.type !== 'root') hasher.update(entry.times);
+}
+
+function prehashStorage(storage: CfbEntry, hasher: Hash): void {
+  hashMetadata(storage, hasher);
+  for (const child of inHashOrder(storage.children)) {
+    if (storage.type === 'root' && isSignatureStream(child)) continue;
+    if (child.type === 'storage') prehashStorage(child, hasher);
+    else hashMetadata(child, hasher);
+  }
+}
+
+/**
+ * The pre-hash an MsiDigitalSignatureEx stream holds (research 1.2): names, sizes, state bits and
+ * times of every entry in hash order, no content.
+ */
+export function msiMetadataPrehash(root: CfbEntry, hash: HashAlgorithm): Buffer {
+  const hasher = createHash(hash);
+  prehashStorage(root, hasher);
+  return hasher.digest();
+}
+
 /**
  * The content digest a DigitalSignature stream signs (research 1.1): every stream's bytes, storage by
  * storage in hash order, each storage's CLSID after its children; the signature streams left out.
+ * `extended` (a file with an MsiDigitalSignatureEx stream, osslsigncode -add-msi-dse): the metadata
+ * pre-hash comes first.
  */
 export async function msiContentDigest(
   handle: FileHandle,
   root: CfbEntry,
   hash: HashAlgorithm,
+  { extended = false } = {},
 ): Promise<Buffer> {
   const hasher = createHash(hash);
+  if (extended) hasher.update(msiMetadataPrehash(root, hash));
   await hashStorage(handle, root, hasher);
   return hasher.digest();
 }

@@ -9,7 +9,7 @@ import {
   type SipIdentity,
 } from '../../authenticode/sip-info.js';
 import { UserError } from '../../errors.js';
-import type { FileFormat, FileRewrite, IndirectData, SignableFile } from '../format.js';
+import type { DigestOptions, FileFormat, FileRewrite, IndirectData, SignableFile } from '../format.js';
 import { CFB_MAGIC, readCompoundFile, readStream, type CfbEntry, type CompoundFile } from './cfb-reader.js';
 import { rewriteWithSignature } from './cfb-writer.js';
 import {
@@ -32,7 +32,8 @@ function rootStream(file: CompoundFile, name: string): CfbEntry | undefined {
 
 class MsiFile implements SignableFile {
   readonly format = 'MSI';
-  private readonly digests = new Map<HashAlgorithm, Promise<Buffer>>();
+  /** One read per digest algorithm and mode, however many signatures ask. */
+  private readonly digests = new Map<string, Promise<Buffer>>();
 
   constructor(
     private readonly handle: FileHandle,
@@ -42,17 +43,23 @@ class MsiFile implements SignableFile {
     private readonly extended: boolean,
   ) {}
 
-  private digest(hash: HashAlgorithm): Promise<Buffer> {
-    let digest = this.digests.get(hash);
+  private digest(hash: HashAlgorithm, extended: boolean): Promise<Buffer> {
+    const key = `${hash}${extended ? '+ex' : ''}`;
+    let digest = this.digests.get(key);
     if (!digest) {
-      digest = msiContentDigest(this.handle, this.file.root, hash);
-      this.digests.set(hash, digest);
+      digest = msiContentDigest(this.handle, this.file.root, hash, { extended });
+      this.digests.set(key, digest);
     }
     return digest;
   }
 
-  async indirectData(hash: HashAlgorithm): Promise<IndirectData> {
-    return { type: SPC_SIP_INFO, value: encodeSipInfo(MSI_SIP), hash, digest: await this.digest(hash) };
+  /**
+   * Signing drops any MsiDigitalSignatureEx stream and signs the content alone; a signature already
+   * in a file with one covers its metadata too (`asSigned`).
+   */
+  async indirectData(hash: HashAlgorithm, { asSigned = false }: DigestOptions = {}): Promise<IndirectData> {
+    const digest = await this.digest(hash, asSigned && this.extended);
+    return { type: SPC_SIP_INFO, value: encodeSipInfo(MSI_SIP), hash, digest };
   }
 
   checkIndirectData(type: string, value: asn1js.AsnType | undefined): Promise<string | undefined> {
