@@ -39,7 +39,8 @@ function noise(length: number): Buffer {
   return bytes;
 }
 
-async function wixl(dir: string, source: string, output: string): Promise<void> {
+/** Builds test/fixtures-src/`source` with wixl into `dir`, which holds the files it names. */
+export async function wixl(dir: string, source: string, output: string): Promise<void> {
   // wixl finds File sources relative to the working directory.
   await run('wixl', ['-o', join(dir, output), join(REPO, 'test', 'fixtures-src', source)], { cwd: dir });
 }

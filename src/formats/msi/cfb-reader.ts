@@ -1,4 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
+import { endianness } from 'node:os';
 import { UserError } from '../../errors.js';
 import { readFully } from '../../io/exact-io.js';
 import { displayName } from './msi-names.js';
@@ -50,10 +51,9 @@ export interface CompoundFile {
 }
 
 /** Adds a piece to a stream's ranges, joined to the last range when they touch. */
-function extend(ranges: FileRange[], offset: number, length: number): void {
-  const last = ranges.at(-1);
-  if (last && last.offset + last.length === offset)
-    ranges[ranges.length - 1] = { offset: last.offset, length: last.length + length };
+function extend(ranges: { offset: number; length: number }[], offset: number, length: number): void {
+  const last = ranges[ranges.length - 1];
+  if (last && last.offset + last.length === offset) last.length += length;
   else ranges.push({ offset, length });
 }
 
@@ -95,27 +95,55 @@ export async function readCompoundFile(handle: FileHandle, fileSize: number): Pr
       `the header counts ${fatSectorCount} FAT sectors, more than the file's ${sectorCount} sectors`,
     );
   }
-  /** Which chain owns each sector: a second claim is a loop or a cross-link. */
-  const owner: (string | undefined)[] = new Array<string | undefined>(Math.max(sectorCount, 0));
-  const claim = (sector: number, what: string) => {
+  /** Which chain owns each sector (an index into `owners`, 0 for none): a second claim is a loop or a cross-link. */
+  const ownerOf = new Uint32Array(Math.max(sectorCount, 0));
+  const owners = [''];
+  const owner = (what: string) => owners.push(what) - 1;
+  const claim = (sector: number, id: number) => {
     if (sector >= sectorCount)
       throw corrupt(
-        `${what} points to sector ${sector}, beyond the end of the file (${sectorCount} sectors)`,
+        `${owners[id]} points to sector ${sector}, beyond the end of the file (${sectorCount} sectors)`,
       );
-    const before = owner[sector];
-    if (before !== undefined) {
+    const before = ownerOf[sector];
+    if (before) {
       throw corrupt(
-        before === what
-          ? `${what} loops (sector ${sector} comes twice in its chain)`
-          : `sector ${sector} belongs to both ${before} and ${what}`,
+        before === id
+          ? `${owners[id]} loops (sector ${sector} comes twice in its chain)`
+          : `sector ${sector} belongs to both ${owners[before]} and ${owners[id]}`,
       );
     }
-    owner[sector] = what;
+    ownerOf[sector] = id;
   };
   const readSector = async (sector: number, what: string): Promise<Buffer> => {
     const bytes = await readFully(handle, sectorSize, (sector + 1) * sectorSize);
     if (!bytes) throw corrupt(`${what} (sector ${sector}) lies past the end of the file`);
     return bytes;
+  };
+  /** The sectors' bytes in their order: adjacent sectors read together, the runs read at once. */
+  const readSectors = async (sectors: readonly number[], what: string): Promise<Buffer> => {
+    const runs: { start: number; count: number }[] = [];
+    for (const sector of sectors) {
+      const last = runs.at(-1);
+      if (last && last.start + last.count === sector && last.count < 1024) last.count++;
+      else runs.push({ start: sector, count: 1 });
+    }
+    const parts = await Promise.all(
+      runs.map(async ({ start, count }) => {
+        const bytes = await readFully(handle, count * sectorSize, (start + 1) * sectorSize);
+        if (!bytes)
+          throw corrupt(`${what} (sectors ${start}–${start + count - 1}) lies past the end of the file`);
+        return bytes;
+      }),
+    );
+    return Buffer.concat(parts);
+  };
+  /** A table of sector numbers (FAT, mini FAT) from the sectors that hold it. */
+  const readTable = async (sectors: readonly number[], what: string): Promise<Uint32Array> => {
+    const bytes = await readSectors(sectors, what);
+    // A copy as an aligned array: read as is on little-endian hosts (all that Node runs on for us), swapped elsewhere.
+    const table = new Uint32Array(new Uint8Array(bytes).buffer);
+    if (endianness() === 'BE') for (let i = 0; i < table.length; i++) table[i] = bytes.readUInt32LE(4 * i);
+    return table;
   };
 
   // DIFAT: the FAT's own sectors, 109 in the header, the rest in a chain of DIFAT sectors.
@@ -123,31 +151,30 @@ export async function readCompoundFile(handle: FileHandle, fileSize: number): Pr
   for (let i = 0; i < HEADER_DIFAT_ENTRIES && fatSectors.length < fatSectorCount; i++)
     fatSectors.push(header.readUInt32LE(76 + 4 * i));
   let difatSector = header.readUInt32LE(68);
+  const difat = owner('the DIFAT');
   for (let i = 0; fatSectors.length < fatSectorCount; i++) {
     if (difatSector === ENDOFCHAIN || difatSector === FREESECT || i >= header.readUInt32LE(72))
       throw corrupt(`the DIFAT lists ${fatSectors.length} of the ${fatSectorCount} FAT sectors`);
-    claim(difatSector, 'the DIFAT');
+    claim(difatSector, difat);
     const sector = await readSector(difatSector, 'the DIFAT');
     for (let j = 0; j < perSector - 1 && fatSectors.length < fatSectorCount; j++)
       fatSectors.push(sector.readUInt32LE(4 * j));
     difatSector = sector.readUInt32LE(sectorSize - 4);
   }
-  for (const sector of fatSectors) claim(sector, 'the FAT');
-  const fat = new Uint32Array(fatSectorCount * perSector);
-  for (const [i, sector] of fatSectors.entries()) {
-    const bytes = await readSector(sector, 'the FAT');
-    for (let j = 0; j < perSector; j++) fat[i * perSector + j] = bytes.readUInt32LE(4 * j);
-  }
+  const fatOwner = owner('the FAT');
+  for (const sector of fatSectors) claim(sector, fatOwner);
+  const fat = await readTable(fatSectors, 'the FAT');
 
   /** The sectors of a chain in the FAT, each claimed for `what`; at least `minimum` of them. */
   const chain = (start: number, what: string, minimum: number): number[] => {
     const sectors: number[] = [];
+    const id = owner(what);
     for (let sector = start; sector !== ENDOFCHAIN; sector = fat[sector]) {
       if (sector > MAXREGSECT || sector >= fat.length)
         throw corrupt(
           `${what} has a bad FAT chain (sector ${sectors.at(-1) ?? 'start'} leads to ${sector.toString(16)}h)`,
         );
-      claim(sector, what);
+      claim(sector, id);
       sectors.push(sector);
     }
     if (sectors.length < minimum)
@@ -155,7 +182,7 @@ export async function readCompoundFile(handle: FileHandle, fileSize: number): Pr
     return sectors;
   };
   const rangesOf = (sectors: readonly number[], size: number, what: string): FileRange[] => {
-    const ranges: FileRange[] = [];
+    const ranges: { offset: number; length: number }[] = [];
     for (let i = 0, left = size; left > 0; i++, left -= sectorSize) {
       const offset = (sectors[i] + 1) * sectorSize;
       const length = Math.min(sectorSize, left);
@@ -167,9 +194,7 @@ export async function readCompoundFile(handle: FileHandle, fileSize: number): Pr
 
   // The directory: 128-byte entries in a chain of sectors.
   const directorySectors = chain(header.readUInt32LE(48), 'the directory', 1);
-  const directory = Buffer.concat(
-    await Promise.all(directorySectors.map((s) => readSector(s, 'the directory'))),
-  );
+  const directory = await readSectors(directorySectors, 'the directory');
   const entryCount = directory.length / ENTRY_SIZE;
   const raw = (index: number) => directory.subarray(index * ENTRY_SIZE, (index + 1) * ENTRY_SIZE);
   const typeOf = (index: number): EntryType | undefined =>
@@ -202,16 +227,12 @@ export async function readCompoundFile(handle: FileHandle, fileSize: number): Pr
     'the mini FAT',
     Math.min(header.readUInt32LE(64), sectorCount),
   );
-  const miniFat = new Uint32Array(miniFatSectors.length * perSector);
-  for (const [i, sector] of miniFatSectors.entries()) {
-    const bytes = await readSector(sector, 'the mini FAT');
-    for (let j = 0; j < perSector; j++) miniFat[i * perSector + j] = bytes.readUInt32LE(4 * j);
-  }
+  const miniFat = await readTable(miniFatSectors, 'the mini FAT');
   const miniSectorCount = Math.ceil(miniStreamSize / MINI_SECTOR_SIZE);
   const miniOwner: (string | undefined)[] = new Array<string | undefined>(miniSectorCount);
 
   const miniRanges = (start: number, size: number, what: string): FileRange[] => {
-    const ranges: FileRange[] = [];
+    const ranges: { offset: number; length: number }[] = [];
     let sector = start;
     for (let left = size; left > 0; left -= MINI_SECTOR_SIZE) {
       if (sector === ENDOFCHAIN) {
@@ -293,21 +314,39 @@ export async function readCompoundFile(handle: FileHandle, fileSize: number): Pr
   return { majorVersion, sectorSize, root };
 }
 
-/** Reads a stream's bytes in order, at most `chunk` bytes per read, never the whole stream at once. */
+/**
+ * Reads a stream's bytes in order, `chunk` bytes at most per read through two reused buffers: the
+ * next read runs while the caller handles the current chunk (which it must not keep).
+ */
 export async function readStream(
   handle: FileHandle,
   entry: CfbEntry,
   onChunk: (bytes: Buffer) => void | Promise<void>,
   chunk = 4 << 20,
 ): Promise<void> {
-  const buffer = Buffer.allocUnsafe(Math.min(chunk, entry.size));
+  const pieces: FileRange[] = [];
   for (const { offset, length } of entry.ranges) {
-    for (let done = 0; done < length;) {
-      const part = Math.min(buffer.length, length - done);
-      const { bytesRead } = await handle.read(buffer, 0, part, offset + done);
-      if (bytesRead !== part) throw new UserError('the file changed while being read');
-      await onChunk(buffer.subarray(0, part));
-      done += part;
+    for (let done = 0; done < length; done += chunk)
+      pieces.push({ offset: offset + done, length: Math.min(chunk, length - done) });
+  }
+  const size = Math.min(chunk, entry.size);
+  const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(pieces.length > 1 ? size : 0)];
+  const read = async (index: number): Promise<Buffer> => {
+    const { offset, length } = pieces[index];
+    const buffer = buffers[index % 2].subarray(0, length);
+    const { bytesRead } = await handle.read(buffer, 0, length, offset);
+    if (bytesRead !== length) throw new UserError('the file changed while being read');
+    return buffer;
+  };
+  let next = pieces.length ? read(0) : undefined;
+  try {
+    for (let index = 0; index < pieces.length; index++) {
+      const bytes = await next!;
+      next = index + 1 < pieces.length ? read(index + 1) : undefined;
+      await onChunk(bytes);
     }
+  } finally {
+    // After a failure, no read is left in flight on a handle about to be closed.
+    await next?.catch(() => undefined);
   }
 }
