@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { watch } from 'node:fs';
-import { copyFile, readdir, readFile } from 'node:fs/promises';
+import { copyFile, readdir, readFile, stat } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parseNewFileName } from '../src/io/sidecar-files.js';
 import { copyMsi, ensureMsiFixtures, type MsiFixture } from '../test/msi-fixtures.js';
@@ -106,18 +106,29 @@ describe('a kill while MSIs are rewritten', () => {
       if (!pending.includes(true)) await Promise.all([...files.keys()].map((f) => copyFile(source.path, f)));
       const child = spawn(process.execPath, [cli, ...args], { stdio: 'ignore' });
       const exited = new Promise((r) => child.once('exit', r));
-      // Kill as soon as a new file is being written (some rounds later, at a random moment after).
-      await new Promise<void>((resolve) => {
-        const watcher = watch(dir, (_event, name) => {
-          if (name && parseNewFileName(name.toString())) done();
+      if (round % 2 === 0) {
+        // Even rounds: kill the moment a new file is being written.
+        await new Promise<void>((resolve) => {
+          const watcher = watch(dir, (_event, name) => {
+            if (name && parseNewFileName(name.toString())) done();
+          });
+          const done = () => {
+            watcher.close();
+            resolve();
+          };
+          void exited.then(done);
         });
-        const done = () => {
-          watcher.close();
-          resolve();
-        };
-        void exited.then(done);
-      });
-      if (round % 2) await new Promise((r) => setTimeout(r, Math.random() * 150));
+      } else {
+        // Odd rounds: once this round has replaced a file, after a random moment more.
+        const replaced = async () =>
+          (await Promise.all([...files.keys()].map((f) => stat(f)))).some(
+            (info) => info.size !== pristine.length,
+          );
+        for (let waited = 0; waited < 20_000 && !(await replaced()); waited += 10) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        await new Promise((r) => setTimeout(r, Math.random() * 100));
+      }
       child.kill('SIGKILL');
       kills++;
       await exited;
@@ -127,8 +138,9 @@ describe('a kill while MSIs are rewritten', () => {
     console.log(
       `kills: ${kills}, files signed at a kill: ${signedAtSomeKill}, new files left: ${newFilesLeft}`,
     );
-    // Kills caught a new file half written, and the next run had to clear it.
+    // Kills caught a new file half written (the next run had to clear it), and runs that had signed some files.
     expect(newFilesLeft).toBeGreaterThan(0);
+    expect(signedAtSomeKill).toBeGreaterThan(0);
 
     const finish = await runCli(args);
     expect(finish.code).toBe(0);
