@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { openSignable } from '../src/formats/open-file.js';
-import { allStreams } from '../test/cfb-test-writer.js';
+import { allStreams, writeCompoundFile, type TestEntry } from '../test/cfb-test-writer.js';
 import { copyMsi, ensureMsiFixtures, type MsiFixture } from '../test/msi-fixtures.js';
 import { osslSign, osslVerify } from '../test/osslsigncode.js';
 import { scratchDir } from '../test/pe-fixtures.js';
@@ -304,6 +304,24 @@ describe('damaged compound files', () => {
         return b;
       },
       /is 3000 bytes but its chain in the mini stream holds \d+/,
+    ],
+    [
+      'same-name.msi',
+      (b: Buffer) => {
+        // Two root streams under one name: which one Windows would read is anyone's guess.
+        b.copy(b, entryAt(b, 1), entryAt(b, 2), entryAt(b, 2) + 66);
+        return b;
+      },
+      /the root storage holds two entries named/,
+    ],
+    [
+      'deep.msi',
+      () => {
+        let storage: TestEntry = { name: 'leaf', bytes: Buffer.from('deep') };
+        for (let i = 0; i < 70; i++) storage = { name: `s${i}`, children: [storage] };
+        return writeCompoundFile(3, Buffer.alloc(16), [storage]);
+      },
+      /storages are nested more than 64 deep/,
     ],
   ] as [string, (b: Buffer) => Buffer, RegExp][])(
     '%s is refused with what is wrong, and left byte-identical',

@@ -13,6 +13,8 @@ export const MINI_SECTOR_SIZE = 64;
 /** Streams smaller than this live in the mini stream (MS-CFB 2.2: always 4096). */
 export const MINI_STREAM_CUTOFF = 4096;
 export const HEADER_DIFAT_ENTRIES = 109;
+/** How deep storages may nest. */
+const MAX_DEPTH = 64;
 
 export const MAXREGSECT = 0xfffffffa;
 export const DIFSECT = 0xfffffffc;
@@ -296,18 +298,27 @@ export async function readCompoundFile(handle: FileHandle, fileSize: number): Pr
   };
   const root = entryAt(0, 'the header');
   // Depth-first without recursion: a hostile file cannot exhaust the stack.
-  const pending: { storage: CfbEntry; index: number }[] = [{ storage: root, index: 0 }];
+  const pending: { storage: CfbEntry; index: number; depth: number }[] = [
+    { storage: root, index: 0, depth: 0 },
+  ];
   while (pending.length) {
-    const { storage, index } = pending.pop()!;
+    const { storage, index, depth } = pending.pop()!;
+    // Windows Installer nests two or three deep; the limit keeps hashing and writing off deep recursion.
+    if (depth > MAX_DEPTH) throw corrupt(`storages are nested more than ${MAX_DEPTH} deep`);
     const siblings = [raw(index).readUInt32LE(76)];
+    const names = new Set<string>();
     while (siblings.length) {
       const sibling = siblings.pop()!;
       if (sibling === NOSTREAM) continue;
       const child = entryAt(sibling, describe(storage));
+      const key = child.name.toString('hex');
+      if (names.has(key))
+        throw corrupt(`${describe(storage)} holds two entries named ${displayName(child.name)}`);
+      names.add(key);
       storage.children.push(child);
       const bytes = raw(sibling);
       siblings.push(bytes.readUInt32LE(68), bytes.readUInt32LE(72));
-      if (child.type === 'storage') pending.push({ storage: child, index: sibling });
+      if (child.type === 'storage') pending.push({ storage: child, index: sibling, depth: depth + 1 });
       else if (bytes.readUInt32LE(76) !== NOSTREAM) throw corrupt(`${describe(child)} has children`);
     }
   }

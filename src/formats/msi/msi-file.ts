@@ -88,6 +88,12 @@ export const msiFormat: FileFormat = {
   matches: (head) => head.subarray(0, 8).equals(CFB_MAGIC),
   async open(handle: FileHandle, size: number): Promise<SignableFile> {
     const file = await readCompoundFile(handle, size);
+    for (const name of [DIGITAL_SIGNATURE, DIGITAL_SIGNATURE_EX]) {
+      if (file.root.children.some((child) => child.type !== 'stream' && storedName(child.name) === name))
+        throw new UserError(
+          `its ${JSON.stringify(name.slice(1))} entry is a storage, not a signature stream; rebuild the package`,
+        );
+    }
     const stream = rootStream(file, DIGITAL_SIGNATURE);
     let signature: Buffer | undefined;
     if (stream && stream.size > 0) {
