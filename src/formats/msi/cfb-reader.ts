@@ -13,6 +13,7 @@ export const MINI_SECTOR_SIZE = 64;
 /** Streams smaller than this live in the mini stream (MS-CFB 2.2: always 4096). */
 export const MINI_STREAM_CUTOFF = 4096;
 export const HEADER_DIFAT_ENTRIES = 109;
+const ROOT_NAME = Buffer.from('Root Entry\u0000', 'utf16le');
 /** How deep storages may nest. */
 const MAX_DEPTH = 64;
 
@@ -216,6 +217,7 @@ export async function readCompoundFile(handle: FileHandle, fileSize: number): Pr
     return high * 0x100000000 + bytes.readUInt32LE(120);
   };
   if (typeOf(0) !== 'root') throw corrupt('the first directory entry is not the root storage');
+  if (!nameOf(0).equals(ROOT_NAME)) throw corrupt('the root storage is not named "Root Entry"');
 
   // The mini stream (the root's data) and the mini FAT that chains its 64-byte sectors.
   const miniStreamSize = sizeOf(0);
