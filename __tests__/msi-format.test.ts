@@ -239,6 +239,25 @@ describe('signatures made by others, and signing again', () => {
   });
 });
 
+describe('compound files that are not installers', () => {
+  it('refuses a Word document (class id {00020906-…}) unchanged, naming its class', async () => {
+    const dir = await scratchDir('msi-word');
+    const file = join(dir, 'letter.doc');
+    const word = Buffer.from('0609020000000000c000000000000046', 'hex');
+    await writeFile(
+      file,
+      writeCompoundFile(3, word, [{ name: 'WordDocument', bytes: Buffer.alloc(5000, 1) }]),
+    );
+    const before = await readFile(file);
+    const result = await sign([file]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /letter\.doc: a compound file but not a Windows Installer file \(its root class id is \{00020906-0000-0000-C000-000000000046\}\)/,
+    );
+    expect((await readFile(file)).equals(before)).toBe(true);
+  });
+});
+
 describe('damaged compound files', () => {
   /** Byte surgery on a copy of tiny.msi: `change` edits the bytes (header, FAT, directory). */
   async function damaged(name: string, change: (bytes: Buffer) => Buffer): Promise<string> {

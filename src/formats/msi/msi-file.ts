@@ -26,6 +26,23 @@ const MSI_SIP: SipIdentity = { version: 1, uuid: Buffer.from('f1100c0000000000c0
 /** Larger than any signature a file can carry, nested ones included: a cap on what is read into memory. */
 const MAX_SIGNATURE = 16 << 20;
 
+/**
+ * Root class ids of Windows Installer files, as stored: packages and merge modules {000C1084-…},
+ * patches {000C1086-…}, transforms {000C1082-…}. Other compound files (Office documents) use other SIPs.
+ */
+const INSTALLER_CLASSES = [
+  '84100c0000000000c000000000000046',
+  '86100c0000000000c000000000000046',
+  '82100c0000000000c000000000000046',
+];
+
+/** A stored (little-endian fields) GUID as text: {000C1084-0000-0000-C000-000000000046}. */
+function guidText(bytes: Buffer): string {
+  const hex = (b: Buffer) => b.toString('hex').toUpperCase();
+  const swapped = (start: number, end: number) => hex(Buffer.from(bytes.subarray(start, end)).reverse());
+  return `{${swapped(0, 4)}-${swapped(4, 6)}-${swapped(6, 8)}-${hex(bytes.subarray(8, 10))}-${hex(bytes.subarray(10, 16))}}`;
+}
+
 function rootStream(file: CompoundFile, name: string): CfbEntry | undefined {
   return file.root.children.find((child) => child.type === 'stream' && storedName(child.name) === name);
 }
@@ -88,6 +105,11 @@ export const msiFormat: FileFormat = {
   matches: (head) => head.subarray(0, 8).equals(CFB_MAGIC),
   async open(handle: FileHandle, size: number): Promise<SignableFile> {
     const file = await readCompoundFile(handle, size);
+    if (!INSTALLER_CLASSES.includes(file.root.clsid.toString('hex'))) {
+      throw new UserError(
+        `a compound file but not a Windows Installer file (its root class id is ${guidText(file.root.clsid)}); vaultsign signs MSI, MSM and MSP files: leave it out of the file list`,
+      );
+    }
     for (const name of [DIGITAL_SIGNATURE, DIGITAL_SIGNATURE_EX]) {
       if (file.root.children.some((child) => child.type !== 'stream' && storedName(child.name) === name))
         throw new UserError(
