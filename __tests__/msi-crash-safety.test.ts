@@ -43,7 +43,7 @@ async function originalOrValid(files: Map<string, Buffer>): Promise<{ original: 
   afterAll(() => disk?.unmount());
 
   it('leaves each file original or signed, and no new file behind', async () => {
-    // Two 6 MB packages and two small ones, with 1 MB free: the small ones fit beside themselves, the large ones do not.
+    // Two 8 MB packages and two small ones, with 1 MB free: the small ones fit beside themselves, the large ones do not.
     const files = new Map<string, Buffer>();
     for (const [name, source] of [
       ['a.msi', 'payload.msi'],

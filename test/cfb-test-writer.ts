@@ -22,14 +22,17 @@ export interface TestEntry {
 /**
  * Every stream of a compound file wherever it sits, in directory order, with the root's CLSID: for a
  * wixl file (all streams at the root) the input of a rewrite, for any file a record to compare.
- * Only a header-sized DIFAT is read (files up to about 7 MB with 512-byte sectors).
  */
 export function allStreams(file: Buffer): { clsid: Buffer; streams: TestEntry[] } {
   const S = 1 << file.readUInt16LE(30);
   const sector = (n: number) => file.subarray((n + 1) * S, (n + 2) * S);
+  const fatSectors: number[] = [];
+  for (let i = 0; i < 109; i++) fatSectors.push(file.readUInt32LE(76 + 4 * i));
+  for (let d = file.readUInt32LE(68); d !== ENDOFCHAIN && d !== 0xffffffff; d = sector(d).readUInt32LE(S - 4))
+    for (let j = 0; j < S - 4; j += 4) fatSectors.push(sector(d).readUInt32LE(j));
   const fat: number[] = [];
-  for (let i = 0; i < file.readUInt32LE(44); i++) {
-    const bytes = sector(file.readUInt32LE(76 + 4 * i));
+  for (const n of fatSectors.slice(0, file.readUInt32LE(44))) {
+    const bytes = sector(n);
     for (let j = 0; j < S; j += 4) fat.push(bytes.readUInt32LE(j));
   }
   const chain = (start: number) => {

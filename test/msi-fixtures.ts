@@ -20,7 +20,7 @@ export interface MsiFixture {
 const SHAPES: Record<string, string> = {
   'tiny.msi': 'one component, every stream in the mini stream (wixl)',
   'many.msi': '50 components and binary streams of several name lengths, one empty (wixl)',
-  'payload.msi': 'a 6 MB cabinet spanning many FAT sectors (wixl)',
+  'payload.msi': 'an 8 MB cabinet spanning many FAT sectors, so many that the FAT needs DIFAT sectors (wixl)',
   'module.msm': 'a merge module database with a ModuleSignature table (msibuild; wixl builds no .msm)',
   'storage.msi': 'version 3 with nested sub-storages and left-linked sibling trees (test writer)',
   'v4.msi': 'version 4, 4096-byte sectors, with a sub-storage (test writer)',
@@ -75,7 +75,8 @@ async function build(dir: string): Promise<void> {
   await writeFile(join(dir, 'part.txt'), 'part of a vaultsign test package\n');
   await writeFile(join(dir, 'blob.bin'), noise(9000));
   await writeFile(join(dir, 'empty.bin'), '');
-  await writeFile(join(dir, 'payload.bin'), noise(6 << 20));
+  // Over 109 FAT sectors (7.1 MB with 512-byte sectors): the FAT's own list goes on in DIFAT sectors.
+  await writeFile(join(dir, 'payload.bin'), noise(8 << 20));
   await wixl(dir, 'msi-tiny.wxs', 'tiny.msi');
   await wixl(dir, 'msi-many.wxs', 'many.msi');
   await wixl(dir, 'msi-payload.wxs', 'payload.msi');

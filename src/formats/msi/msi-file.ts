@@ -107,7 +107,7 @@ export const msiFormat: FileFormat = {
     const file = await readCompoundFile(handle, size);
     if (!INSTALLER_CLASSES.includes(file.root.clsid.toString('hex'))) {
       throw new UserError(
-        `a compound file but not a Windows Installer file (its root class id is ${guidText(file.root.clsid)}); vaultsign signs MSI, MSM and MSP files: leave it out of the file list`,
+        `a compound file but not a Windows Installer file (its root class id is ${guidText(file.root.clsid)}); vaultsign signs MSI, MSM, MSP and MST files: leave it out of the file list`,
       );
     }
     for (const name of [DIGITAL_SIGNATURE, DIGITAL_SIGNATURE_EX]) {
