@@ -29,8 +29,10 @@ const SIGNATURE_STREAMS = new Set(['\u0005DigitalSignature', '\u0005MsiDigitalSi
 
 /** What msitools sees of a package: every table exported, and the stream list without signatures. */
 async function msiView(file: string): Promise<Record<string, string>> {
+  // `msiinfo export` writes a table's binary cells as files under the working directory: a scratch one.
+  const cwd = await scratchDir('msiinfo');
   const msiinfo = async (...args: string[]) =>
-    (await run('msiinfo', [...args], { maxBuffer: 64 << 20 })).stdout;
+    (await run('msiinfo', [...args], { maxBuffer: 64 << 20, cwd })).stdout;
   const view: Record<string, string> = {};
   for (const table of (await msiinfo('tables', file)).split('\n').filter(Boolean))
     view[table] = await msiinfo('export', file, table);
