@@ -1,7 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
-import { endianness } from 'node:os';
-import { UserError } from '../../errors.js';
 import { readFully } from '../../io/exact-io.js';
+import { UserError } from '../../errors.js';
+import { corrupt, ENDOFCHAIN, FREESECT, MiniStream, Sectors, type FileRange } from './cfb-sectors.js';
 import { displayName } from './msi-names.js';
 
 /** The Compound File Binary signature: the first 8 bytes of every MSI, MSM, MSP and MST. */
@@ -9,7 +9,6 @@ export const CFB_MAGIC = Buffer.from('d0cf11e0a1b11ae1', 'hex');
 
 export const HEADER_SIZE = 512;
 export const ENTRY_SIZE = 128;
-export const MINI_SECTOR_SIZE = 64;
 /** Streams smaller than this live in the mini stream (MS-CFB 2.2: always 4096). */
 export const MINI_STREAM_CUTOFF = 4096;
 export const HEADER_DIFAT_ENTRIES = 109;
@@ -17,11 +16,6 @@ const ROOT_NAME = Buffer.from('Root Entry\u0000', 'utf16le');
 /** How deep storages may nest. */
 const MAX_DEPTH = 64;
 
-export const MAXREGSECT = 0xfffffffa;
-export const DIFSECT = 0xfffffffc;
-export const FATSECT = 0xfffffffd;
-export const ENDOFCHAIN = 0xfffffffe;
-export const FREESECT = 0xffffffff;
 export const NOSTREAM = 0xffffffff;
 
 export type EntryType = 'storage' | 'stream' | 'root';
@@ -42,28 +36,10 @@ export interface CfbEntry {
   readonly children: CfbEntry[];
 }
 
-export interface FileRange {
-  readonly offset: number;
-  readonly length: number;
-}
-
 export interface CompoundFile {
   readonly majorVersion: 3 | 4;
   readonly sectorSize: number;
   readonly root: CfbEntry;
-}
-
-/** Adds a piece to a stream's ranges, joined to the last range when they touch. */
-function extend(ranges: { offset: number; length: number }[], offset: number, length: number): void {
-  const last = ranges[ranges.length - 1];
-  if (last && last.offset + last.length === offset) last.length += length;
-  else ranges.push({ offset, length });
-}
-
-function corrupt(problem: string): UserError {
-  return new UserError(
-    `not a valid compound file (MSI): ${problem}; the file is truncated or damaged — rebuild it or copy it again`,
-  );
 }
 
 /** The name of an entry in words: "the stream Binary.icon". */
@@ -89,115 +65,38 @@ export async function readCompoundFile(handle: FileHandle, fileSize: number): Pr
     throw corrupt(`version ${majorVersion} with sector shift ${sectorShift} is not a known layout`);
   if (header.readUInt16LE(32) !== 6) throw corrupt('the mini sector size is not 64 bytes');
   if (header.readUInt32LE(56) !== MINI_STREAM_CUTOFF) throw corrupt('the mini stream cutoff is not 4096');
-  const sectorSize = 1 << sectorShift;
-  const sectorCount = Math.ceil((fileSize - sectorSize) / sectorSize);
+  const sectors = new Sectors(handle, fileSize, 1 << sectorShift);
+  const sectorSize = sectors.size;
   const fatSectorCount = header.readUInt32LE(44);
-  const perSector = sectorSize / 4;
-  if (fatSectorCount > sectorCount) {
+  if (fatSectorCount > sectors.count) {
     throw corrupt(
-      `the header counts ${fatSectorCount} FAT sectors, more than the file's ${sectorCount} sectors`,
+      `the header counts ${fatSectorCount} FAT sectors, more than the file's ${sectors.count} sectors`,
     );
   }
-  /** Which chain owns each sector (an index into `owners`, 0 for none): a second claim is a loop or a cross-link. */
-  const ownerOf = new Uint32Array(Math.max(sectorCount, 0));
-  const owners = [''];
-  const owner = (what: string) => owners.push(what) - 1;
-  const claim = (sector: number, id: number) => {
-    if (sector >= sectorCount)
-      throw corrupt(
-        `${owners[id]} points to sector ${sector}, beyond the end of the file (${sectorCount} sectors)`,
-      );
-    const before = ownerOf[sector];
-    if (before) {
-      throw corrupt(
-        before === id
-          ? `${owners[id]} loops (sector ${sector} comes twice in its chain)`
-          : `sector ${sector} belongs to both ${owners[before]} and ${owners[id]}`,
-      );
-    }
-    ownerOf[sector] = id;
-  };
-  const readSector = async (sector: number, what: string): Promise<Buffer> => {
-    const bytes = await readFully(handle, sectorSize, (sector + 1) * sectorSize);
-    if (!bytes) throw corrupt(`${what} (sector ${sector}) lies past the end of the file`);
-    return bytes;
-  };
-  /** The sectors' bytes in their order: adjacent sectors read together, the runs read at once. */
-  const readSectors = async (sectors: readonly number[], what: string): Promise<Buffer> => {
-    const runs: { start: number; count: number }[] = [];
-    for (const sector of sectors) {
-      const last = runs.at(-1);
-      if (last && last.start + last.count === sector && last.count < 1024) last.count++;
-      else runs.push({ start: sector, count: 1 });
-    }
-    const parts = await Promise.all(
-      runs.map(async ({ start, count }) => {
-        const bytes = await readFully(handle, count * sectorSize, (start + 1) * sectorSize);
-        if (!bytes)
-          throw corrupt(`${what} (sectors ${start}–${start + count - 1}) lies past the end of the file`);
-        return bytes;
-      }),
-    );
-    return Buffer.concat(parts);
-  };
-  /** A table of sector numbers (FAT, mini FAT) from the sectors that hold it. */
-  const readTable = async (sectors: readonly number[], what: string): Promise<Uint32Array> => {
-    const bytes = await readSectors(sectors, what);
-    // A copy as an aligned array: read as is on little-endian hosts (all that Node runs on for us), swapped elsewhere.
-    const table = new Uint32Array(new Uint8Array(bytes).buffer);
-    if (endianness() === 'BE') for (let i = 0; i < table.length; i++) table[i] = bytes.readUInt32LE(4 * i);
-    return table;
-  };
 
   // DIFAT: the FAT's own sectors, 109 in the header, the rest in a chain of DIFAT sectors.
   const fatSectors: number[] = [];
   for (let i = 0; i < HEADER_DIFAT_ENTRIES && fatSectors.length < fatSectorCount; i++)
     fatSectors.push(header.readUInt32LE(76 + 4 * i));
-  let difatSector = header.readUInt32LE(68);
-  const difat = owner('the DIFAT');
-  for (let i = 0; fatSectors.length < fatSectorCount; i++) {
-    if (difatSector === ENDOFCHAIN || difatSector === FREESECT || i >= header.readUInt32LE(72))
+  const difatSectors: number[] = [];
+  for (let next = header.readUInt32LE(68); fatSectors.length < fatSectorCount;) {
+    if (next === ENDOFCHAIN || next === FREESECT || difatSectors.length >= header.readUInt32LE(72))
       throw corrupt(`the DIFAT lists ${fatSectors.length} of the ${fatSectorCount} FAT sectors`);
-    claim(difatSector, difat);
-    const sector = await readSector(difatSector, 'the DIFAT');
-    for (let j = 0; j < perSector - 1 && fatSectors.length < fatSectorCount; j++)
-      fatSectors.push(sector.readUInt32LE(4 * j));
-    difatSector = sector.readUInt32LE(sectorSize - 4);
+    difatSectors.push(next);
+    const bytes = await sectors.read(next, 'the DIFAT');
+    for (let j = 0; j < sectorSize / 4 - 1 && fatSectors.length < fatSectorCount; j++)
+      fatSectors.push(bytes.readUInt32LE(4 * j));
+    next = bytes.readUInt32LE(sectorSize - 4);
   }
-  const fatOwner = owner('the FAT');
-  for (const sector of fatSectors) claim(sector, fatOwner);
-  const fat = await readTable(fatSectors, 'the FAT');
-
-  /** The sectors of a chain in the FAT, each claimed for `what`; at least `minimum` of them. */
-  const chain = (start: number, what: string, minimum: number): number[] => {
-    const sectors: number[] = [];
-    const id = owner(what);
-    for (let sector = start; sector !== ENDOFCHAIN; sector = fat[sector]) {
-      if (sector > MAXREGSECT || sector >= fat.length)
-        throw corrupt(
-          `${what} has a bad FAT chain (sector ${sectors.at(-1) ?? 'start'} leads to ${sector.toString(16)}h)`,
-        );
-      claim(sector, id);
-      sectors.push(sector);
-    }
-    if (sectors.length < minimum)
-      throw corrupt(`${what} needs ${minimum} sectors but its chain has ${sectors.length}`);
-    return sectors;
-  };
-  const rangesOf = (sectors: readonly number[], size: number, what: string): FileRange[] => {
-    const ranges: { offset: number; length: number }[] = [];
-    for (let i = 0, left = size; left > 0; i++, left -= sectorSize) {
-      const offset = (sectors[i] + 1) * sectorSize;
-      const length = Math.min(sectorSize, left);
-      if (offset + length > fileSize) throw corrupt(`${what} lies past the end of the file`);
-      extend(ranges, offset, length);
-    }
-    return ranges;
-  };
+  // Claimed once read: the loop above ends with the FAT's count however the DIFAT chain runs.
+  sectors.claim(difatSectors, 'the DIFAT');
+  await sectors.readFat(fatSectors);
 
   // The directory: 128-byte entries in a chain of sectors.
-  const directorySectors = chain(header.readUInt32LE(48), 'the directory', 1);
-  const directory = await readSectors(directorySectors, 'the directory');
+  const directory = await sectors.readAll(
+    sectors.chain(header.readUInt32LE(48), 'the directory', 1),
+    'the directory',
+  );
   const entryCount = directory.length / ENTRY_SIZE;
   const raw = (index: number) => directory.subarray(index * ENTRY_SIZE, (index + 1) * ENTRY_SIZE);
   const typeOf = (index: number): EntryType | undefined =>
@@ -221,49 +120,18 @@ export async function readCompoundFile(handle: FileHandle, fileSize: number): Pr
 
   // The mini stream (the root's data) and the mini FAT that chains its 64-byte sectors.
   const miniStreamSize = sizeOf(0);
-  const miniStreamSectors = chain(
+  const miniStreamSectors = sectors.chain(
     miniStreamSize ? raw(0).readUInt32LE(116) : ENDOFCHAIN,
     'the mini stream',
     Math.ceil(miniStreamSize / sectorSize),
   );
-  const miniFatSectors = chain(
+  const miniFatSectors = sectors.chain(
     header.readUInt32LE(60),
     'the mini FAT',
-    Math.min(header.readUInt32LE(64), sectorCount),
+    Math.min(header.readUInt32LE(64), sectors.count),
   );
-  const miniFat = await readTable(miniFatSectors, 'the mini FAT');
-  const miniSectorCount = Math.ceil(miniStreamSize / MINI_SECTOR_SIZE);
-  const miniOwner: (string | undefined)[] = new Array<string | undefined>(miniSectorCount);
-
-  const miniRanges = (start: number, size: number, what: string): FileRange[] => {
-    const ranges: { offset: number; length: number }[] = [];
-    let sector = start;
-    for (let left = size; left > 0; left -= MINI_SECTOR_SIZE) {
-      if (sector === ENDOFCHAIN) {
-        throw corrupt(
-          `${what} is ${size} bytes but its chain in the mini stream holds ${size - left} (its size or the mini FAT is wrong)`,
-        );
-      }
-      if (sector >= miniSectorCount || sector >= miniFat.length)
-        throw corrupt(`${what} has a bad mini FAT chain (mini sector ${sector.toString(16)}h)`);
-      if (miniOwner[sector] !== undefined) {
-        throw corrupt(
-          miniOwner[sector] === what
-            ? `${what} loops in the mini FAT`
-            : `mini sector ${sector} belongs to both ${miniOwner[sector]} and ${what}`,
-        );
-      }
-      miniOwner[sector] = what;
-      const at = sector * MINI_SECTOR_SIZE;
-      const offset = (miniStreamSectors[Math.floor(at / sectorSize)] + 1) * sectorSize + (at % sectorSize);
-      const length = Math.min(MINI_SECTOR_SIZE, left);
-      if (offset + length > fileSize) throw corrupt(`${what} lies past the end of the file`);
-      extend(ranges, offset, length);
-      sector = miniFat[sector];
-    }
-    if (sector !== ENDOFCHAIN) throw corrupt(`${what} is longer in the mini FAT than its size`);
-    return ranges;
-  };
+  const miniFat = await sectors.readTable(miniFatSectors, 'the mini FAT');
+  const miniStream = new MiniStream(sectors, miniStreamSectors, miniStreamSize, miniFat, fileSize);
 
   // The tree: each storage's children are a binary tree of siblings under its child link.
   const seen = new Uint8Array(entryCount);
@@ -284,8 +152,8 @@ export async function readCompoundFile(handle: FileHandle, fileSize: number): Pr
       const start = bytes.readUInt32LE(116);
       ranges =
         size < MINI_STREAM_CUTOFF
-          ? miniRanges(start, size, what)
-          : rangesOf(chain(start, what, Math.ceil(size / sectorSize)), size, what);
+          ? miniStream.ranges(start, size, what)
+          : sectors.ranges(sectors.chain(start, what, Math.ceil(size / sectorSize)), size, what);
     }
     return {
       name,

@@ -4,20 +4,15 @@ import { writeFully } from '../../io/exact-io.js';
 import type { FileRewrite } from '../format.js';
 import {
   CFB_MAGIC,
-  DIFSECT,
-  ENDOFCHAIN,
   ENTRY_SIZE,
-  FATSECT,
-  FREESECT,
   HEADER_DIFAT_ENTRIES,
-  MAXREGSECT,
-  MINI_SECTOR_SIZE,
   MINI_STREAM_CUTOFF,
   NOSTREAM,
   readStream,
   type CfbEntry,
   type CompoundFile,
 } from './cfb-reader.js';
+import { DIFSECT, ENDOFCHAIN, FATSECT, FREESECT, MAXREGSECT, MINI_SECTOR_SIZE } from './cfb-sectors.js';
 
 /** An entry of the new file: an original one (its bytes read from the original) or a new stream. */
 interface Entry {
