@@ -196,6 +196,23 @@ describe('signatures made by others, and signing again', () => {
     expect(verify.stdout).toContain(`${files.length} valid, 0 failed`);
   });
 
+  it('changes nothing in a dry run, and skips signed packages with --skip-signed', async () => {
+    const dir = await scratchDir('msi-dry');
+    const files = await Promise.all(fixtures.map((f) => copyMsi(f, dir)));
+    const before = await Promise.all(files.map((f) => readFile(f)));
+    const dry = await sign(files, 'rsa', '--dry-run');
+    expect(dry.code).toBe(0);
+    expect((dry.stdout + dry.stderr).match(/would be signed: new signature/g)).toHaveLength(files.length);
+    for (const [i, file] of files.entries()) expect((await readFile(file)).equals(before[i])).toBe(true);
+
+    expect((await sign(files.slice(0, 2))).code).toBe(0);
+    const signed = await Promise.all(files.map((f) => readFile(f)));
+    const skip = await sign(files, 'ec', '--skip-signed');
+    expect(skip.stdout).toContain(`${files.length - 2} signed, 2 skipped, 0 failed`);
+    for (const i of [0, 1]) expect((await readFile(files[i])).equals(signed[i])).toBe(true);
+    for (const file of files) expect((await osslVerify(file, pki.rootCa)).ok).toBe(true);
+  });
+
   it('verifies a signature with MsiDigitalSignatureEx, removes that stream when replacing, and refuses to nest under it', async () => {
     const dir = await scratchDir('msi-dse');
     const fixture = fixtures.find((f) => f.name === 'many.msi')!;
