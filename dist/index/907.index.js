@@ -2143,7 +2143,7 @@ module.exports = truncate
 
 /***/ }),
 
-/***/ 8950:
+/***/ 6569:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
@@ -2169,7 +2169,7 @@ const constants = __webpack_require__(5994)
 const SemVer = __webpack_require__(5412)
 const identifiers = __webpack_require__(3523)
 const parse = __webpack_require__(4547)
-const valid = __webpack_require__(8950)
+const valid = __webpack_require__(6569)
 const clean = __webpack_require__(3830)
 const inc = __webpack_require__(9343)
 const diff = __webpack_require__(8632)

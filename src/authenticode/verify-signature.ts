@@ -87,7 +87,7 @@ export async function verifySignature(
 
   const indirect = signature.indirectData;
   await check(async () => {
-    const actual = await file.indirectData(indirect.hash);
+    const actual = await file.indirectData(indirect.hash, { asSigned: true });
     return actual.digest.equals(indirect.digest)
       ? undefined
       : 'the file digest does not match the signature (the file was modified)';

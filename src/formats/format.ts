@@ -14,6 +14,11 @@ export interface IndirectData {
 export interface DigestOptions {
   /** Add per-page hashes (PE only), so Windows can check pages as it loads them. */
   readonly pageHashes?: boolean;
+  /**
+   * The digest the file's present signature covers, for verifying it, rather than the one signing
+   * writes (they differ for an MSI with an MsiDigitalSignatureEx stream, which signing drops).
+   */
+  readonly asSigned?: boolean;
 }
 
 /** One opened file of a known format. It never writes to the file it was opened from. */
