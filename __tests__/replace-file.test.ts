@@ -7,6 +7,8 @@ import { replaceFile } from '../src/io/replace-file.js';
 import { hostTag } from '../src/io/run-owner.js';
 import { scratchDir } from '../test/pe-fixtures.js';
 
+const noop = async () => undefined;
+
 const rewriteTo = (bytes: Buffer): FileRewrite => ({
   async write(out) {
     await out.write(bytes, 0, bytes.length, 0);
@@ -25,7 +27,11 @@ describe('replaceFile', () => {
   it('puts the new file in place with the original mode, and leaves nothing beside it', async () => {
     const dir = await scratchDir('replace-file');
     const { path, state } = await original(dir);
-    await replaceFile(path, rewriteTo(Buffer.from('signed bytes, longer')), state);
+    const seenAtClose: string[] = [];
+    const closeOriginal = async () => void seenAtClose.push(await readFile(path, 'utf8'));
+    await replaceFile(path, rewriteTo(Buffer.from('signed bytes, longer')), state, closeOriginal);
+    // The original is closed once, after the new file is complete and before it replaces the original.
+    expect(seenAtClose).toEqual(['original bytes']);
     expect(await readFile(path, 'utf8')).toBe('signed bytes, longer');
     expect((await stat(path)).mode & 0o777).toBe(0o640);
     expect(await readdir(dir)).toEqual(['a.msi']);
@@ -40,7 +46,7 @@ describe('replaceFile', () => {
         throw Object.assign(new Error('no space'), { code: 'ENOSPC' });
       },
     };
-    await expect(replaceFile(path, failing, state)).rejects.toThrow(
+    await expect(replaceFile(path, failing, state, noop)).rejects.toThrow(
       'writing the signed file failed: the disk is full (ENOSPC); not signed, unchanged',
     );
     expect(await readFile(path, 'utf8')).toBe('original bytes');
@@ -51,7 +57,7 @@ describe('replaceFile', () => {
     const dir = await scratchDir('replace-file');
     const { path, state } = await original(dir);
     await writeFile(path, 'a newer build');
-    await expect(replaceFile(path, rewriteTo(Buffer.from('signed')), state)).rejects.toThrow(
+    await expect(replaceFile(path, rewriteTo(Buffer.from('signed')), state, noop)).rejects.toThrow(
       /^changed while being signed \(its size went from 14 to 13 bytes\); not signed, unchanged$/,
     );
     expect(await readFile(path, 'utf8')).toBe('a newer build');
@@ -62,7 +68,7 @@ describe('replaceFile', () => {
     const dir = await scratchDir('replace-file');
     const { path, state } = await original(dir);
     const lying: FileRewrite = { write: async (out) => (await out.write(Buffer.from('abc'), 0, 3, 0), 10) };
-    await expect(replaceFile(path, lying, state)).rejects.toThrow(
+    await expect(replaceFile(path, lying, state, noop)).rejects.toThrow(
       'the new file is 3 bytes after writing, not 10',
     );
     expect(await readFile(path, 'utf8')).toBe('original bytes');
@@ -76,7 +82,7 @@ describe('replaceFile', () => {
     const live = join(dir, `.a.msi.vaultsign-new-1-${hostTag}`);
     await writeFile(dead, 'half a file');
     await writeFile(live, 'another run, still writing');
-    await replaceFile(path, rewriteTo(Buffer.from('signed')), state);
+    await replaceFile(path, rewriteTo(Buffer.from('signed')), state, noop);
     expect((await readdir(dir)).sort()).toEqual([`.a.msi.vaultsign-new-1-${hostTag}`, 'a.msi'].sort());
   });
 
@@ -85,7 +91,7 @@ describe('replaceFile', () => {
     const { path, state } = await original(dir, 'real.msi');
     const link = join(dir, 'link.msi');
     await symlink('real.msi', link);
-    await replaceFile(link, rewriteTo(Buffer.from('signed')), state);
+    await replaceFile(link, rewriteTo(Buffer.from('signed')), state, noop);
     expect((await lstat(link)).isSymbolicLink()).toBe(true);
     expect(await readlink(link)).toBe('real.msi');
     expect(await readFile(path, 'utf8')).toBe('signed');

@@ -40,7 +40,10 @@ export async function openSignable(path: string): Promise<OpenedFile> {
       );
     }
     const file = await format.open(handle, state.size, head);
-    return { file, size: state.size, state, close: () => handle.close() };
+    let closed: Promise<void> | undefined;
+    // Closed once, whoever asks first (a file replaced whole is closed before the rename).
+    const close = () => (closed ??= handle.close());
+    return { file, size: state.size, state, close };
   } catch (error) {
     await handle.close();
     throw error;

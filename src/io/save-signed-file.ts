@@ -3,12 +3,16 @@ import type { FileState } from './file-state.js';
 import { applyEdit, type FileEdit } from './in-place-edit.js';
 import { replaceFile } from './replace-file.js';
 
-/** Makes `path` carry its new signature: edited in place where the format allows, else replaced whole. */
+/**
+ * Makes `path` carry its new signature: edited in place where the format allows, else replaced whole
+ * (then `closeOriginal`, which closes the handle the original was read through, is called first).
+ */
 export async function saveSignedFile(
   path: string,
   change: FileEdit | FileRewrite,
   opened: FileState,
+  closeOriginal: () => Promise<void> = async () => undefined,
 ): Promise<void> {
-  if (isRewrite(change)) await replaceFile(path, change, opened);
+  if (isRewrite(change)) await replaceFile(path, change, opened, closeOriginal);
   else await applyEdit(path, change, opened);
 }

@@ -115,7 +115,7 @@ export async function signFile(
     }
     // Past this point the file is written to the end even if the deadline passes: never half a file.
     signal?.throwIfAborted();
-    await saveSignedFile(path, await file.signatureEdit(blob), opened.state);
+    await saveSignedFile(path, await file.signatureEdit(blob), opened.state, opened.close);
     return {
       status: 'signed',
       detail: how,
