@@ -130,10 +130,12 @@ export const pkcs11KeyStore: KeyStore = {
           const certificates = await chainOf(inputs, token, additionalCertificates);
           const certificate = checkSigningCertificate(certificates[0], `the certificate from ${source}`);
           const type = certificate.publicKey.asymmetricKeyType;
-          if (type !== (token.keyType === 'RSA' ? 'rsa' : 'ec'))
+          if (type !== token.keyType.toLowerCase()) {
+            const held = type === 'rsa' || type === 'ec' ? type.toUpperCase() : type;
             throw new UserError(
-              `${token.description} is an ${token.keyType} key; the certificate from ${source} has a ${type} key: they do not match`,
+              `${token.description} is an ${token.keyType} key, the certificate from ${source} holds an ${held} key: they do not match; give the certificate of that key`,
             );
+          }
           const sign = digestSigner(binding, token, certificate);
           const probe = createHash('sha256').update(randomBytes(32)).digest();
           if (!verifyDigestSignature(certificate.publicKey, 'sha256', probe, await sign('sha256', probe))) {

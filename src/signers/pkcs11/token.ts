@@ -73,12 +73,17 @@ function openLibrary(binding: Pkcs11Binding, module: string): PKCS11 {
 }
 
 /** The slot of the one token the settings name, with its label. */
-function findToken(library: PKCS11, settings: TokenSettings): { slot: Buffer; label: string; id: bigint } {
-  const tokens = library.C_GetSlotList(true).map((slot) => ({
-    slot,
-    id: ulong(slot),
-    label: trimmed(library.C_GetTokenInfo(slot).label),
-  }));
+function findToken(
+  binding: Pkcs11Binding,
+  library: PKCS11,
+  settings: TokenSettings,
+): { slot: Buffer; label: string; id: bigint } {
+  // A token not initialized yet (SoftHSM2 always offers one) holds no key: it is never a choice.
+  const tokens = library
+    .C_GetSlotList(true)
+    .map((slot) => ({ slot, id: ulong(slot), info: library.C_GetTokenInfo(slot) }))
+    .filter(({ info }) => (info.flags & binding.CKF_TOKEN_INITIALIZED) !== 0)
+    .map(({ slot, id, info }) => ({ slot, id, label: trimmed(info.label) }));
   const listed = () => tokens.map((t) => `"${t.label}" (slot ${t.id})`).join(', ');
   if (tokens.length === 0)
     throw new UserError(`pkcs11-module ${settings.module}: no token is present; is it plugged in?`);
@@ -90,7 +95,7 @@ function findToken(library: PKCS11, settings: TokenSettings): { slot: Buffer; la
   if (matching.length === 1) return matching[0];
   if (matching.length > 1) {
     throw new UserError(
-      `pkcs11-module ${settings.module}: several tokens match: ${matching.map((t) => `"${t.label}" (slot ${t.id})`).join(', ')}; choose one with pkcs11-slot`,
+      `pkcs11-module ${settings.module}: several tokens match: ${matching.map((t) => `"${t.label}" (slot ${t.id})`).join(', ')}; choose one with pkcs11-token-label or pkcs11-slot`,
     );
   }
   const asked = [
@@ -145,7 +150,7 @@ export function openTokenSession(binding: Pkcs11Binding, settings: TokenSettings
     }
   };
   try {
-    const token = findToken(library, settings);
+    const token = findToken(binding, library, settings);
     const name = `the token "${token.label}" (slot ${token.id})`;
     session = library.C_OpenSession(token.slot, binding.CKF_SERIAL_SESSION);
     const pin = settings.pin;

@@ -1,0 +1,352 @@
+// A key on a token, through the real PKCS#11 module of SoftHSM2 (keys imported with softhsm2-util and
+// pkcs11-tool), run as users run vaultsign: the shipped CLI and Action bundles; osslsigncode judges.
+import { cp, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { chooseKeyStore } from '../src/signers/key-stores.js';
+import { osslVerify } from '../test/osslsigncode.js';
+import { copyFixture, ensurePeFixtures, scratchDir, type PeFixture } from '../test/pe-fixtures.js';
+import { ensureTestPki, type TestPki } from '../test/pki.js';
+import { runAction } from '../test/run-action.js';
+import { runCli } from '../test/run-cli.js';
+import { shippedDist } from '../test/shipped-dist.js';
+import {
+  PKCS11_SPY,
+  SOFTHSM_MODULE,
+  softHsmToken,
+  spyCalls,
+  spyCallsSerial,
+  spyEnv,
+  type SoftHsmToken,
+} from '../test/softhsm.js';
+
+const PIN = '482913';
+const WRONG_PIN = '771044';
+const DEBUG = { ACTIONS_STEP_DEBUG: 'true', RUNNER_DEBUG: '1' };
+
+let pki: TestPki;
+let fixtures: PeFixture[];
+let token: SoftHsmToken;
+
+beforeAll(async () => {
+  [pki, fixtures] = await Promise.all([ensureTestPki(), ensurePeFixtures()]);
+  token = await softHsmToken('vaultsign-test', PIN, [
+    // RSA with its certificate on the token; EC without (the certificate comes from a file).
+    { label: 'rsa-key', id: '01', key: pki.leaves.rsa.key, certificate: pki.leaves.rsa.cert },
+    { label: 'ec-key', id: '02', key: pki.leaves.ec.key },
+    { label: 'always-key', id: '03', key: pki.leaves.rsa.key, alwaysAuthenticate: true },
+  ]);
+}, 300_000);
+
+/** Copies of a 64-bit exe and a 32-bit dll (`count` files in all), and their bytes before signing. */
+async function someFiles(label: string, count = 2): Promise<{ files: string[]; before: Buffer[] }> {
+  const dir = await scratchDir(label);
+  const exe = fixtures.find((f) => f.kind === 'exe' && f.bits === 64 && !f.overlay)!;
+  const dll = fixtures.find((f) => f.kind === 'dll' && f.bits === 32 && !f.overlay)!;
+  const files = await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      copyFixture(i % 2 ? dll : exe, dir, `file${i}.${i % 2 ? 'dll' : 'exe'}`),
+    ),
+  );
+  return { files, before: await Promise.all(files.map((f) => readFile(f))) };
+}
+
+async function expectUnchanged({ files, before }: { files: string[]; before: Buffer[] }): Promise<void> {
+  for (const [i, file] of files.entries()) expect((await readFile(file)).equals(before[i])).toBe(true);
+}
+
+async function expectVerified(files: readonly string[]): Promise<void> {
+  for (const file of files) {
+    const verdict = await osslVerify(file, pki.rootCa);
+    expect({ file, ok: verdict.ok, output: verdict.ok ? '' : verdict.output }).toEqual({
+      file,
+      ok: true,
+      output: '',
+    });
+  }
+}
+
+/** CLI flags naming the test token's key; the PIN goes through VAULTSIGN_PKCS11_PIN. */
+const tokenFlags = (module = SOFTHSM_MODULE) => [
+  'sign',
+  '--pkcs11-module',
+  module,
+  '--pkcs11-token-label',
+  token.label,
+  '--timestamp-rfc3161',
+  'none',
+];
+
+const cliEnv = (pin = PIN, extra: NodeJS.ProcessEnv = token.env) => ({
+  env: { ...extra, VAULTSIGN_PKCS11_PIN: pin },
+});
+
+describe('PKCS#11 through the CLI', () => {
+  it('signs with an RSA key and the certificate stored on the token; osslsigncode verifies', async () => {
+    const set = await someFiles('pkcs11-rsa');
+    const run = await runCli(
+      [
+        ...tokenFlags(),
+        '--pkcs11-key-label',
+        'rsa-key',
+        '--additional-certificates',
+        pki.intermediateCa,
+        ...set.files,
+      ],
+      cliEnv(),
+    );
+    expect(run.stderr).not.toMatch(/error/);
+    expect(run.code).toBe(0);
+    expect(run.stdout + run.stderr).toMatch(/2 signed, 0 skipped, 0 failed/);
+    await expectVerified(set.files);
+  });
+
+  it('signs with an EC P-256 key by its id, the certificate from certificate-file, SHA-384 digests', async () => {
+    const set = await someFiles('pkcs11-ec');
+    const run = await runCli(
+      [
+        ...tokenFlags(),
+        '--pkcs11-key-id',
+        '02',
+        '--certificate-file',
+        pki.leaves.ec.chain,
+        '--file-digest',
+        'sha384',
+        ...set.files,
+      ],
+      cliEnv(),
+    );
+    expect(run.code).toBe(0);
+    await expectVerified(set.files);
+    const verdict = await osslVerify(set.files[0], pki.rootCa);
+    expect(verdict.output).toMatch(/sha384/i);
+  });
+
+  it('signs with a CKA_ALWAYS_AUTHENTICATE key: a context-specific login before each signature', async () => {
+    const set = await someFiles('pkcs11-always', 3);
+    const log = join(await scratchDir('pkcs11-spy'), 'spy.log');
+    const run = await runCli(
+      [
+        ...tokenFlags(PKCS11_SPY),
+        '--pkcs11-key-id',
+        '03',
+        '--certificate-file',
+        pki.leaves.rsa.chain,
+        ...set.files,
+      ],
+      cliEnv(PIN, spyEnv(token, log)),
+    );
+    expect(run.stderr).not.toMatch(/error/);
+    expect(run.code).toBe(0);
+    await expectVerified(set.files);
+    const calls = await spyCalls(log);
+    const logins = calls.filter((c) => c.name === 'C_Login').map((c) => `${c.userType} ${c.result}`);
+    // One user login, then one per signature: the start-up probe and the three files.
+    expect(logins).toEqual(['CKU_USER CKR_OK', ...Array(4).fill('CKU_CONTEXT_SPECIFIC CKR_OK')]);
+  });
+
+  it('signs 40 files at concurrency 8 with every token call made one at a time', async () => {
+    const set = await someFiles('pkcs11-many', 40);
+    const log = join(await scratchDir('pkcs11-spy'), 'spy.log');
+    const started = performance.now();
+    const run = await runCli(
+      [
+        ...tokenFlags(PKCS11_SPY),
+        '--pkcs11-key-label',
+        'rsa-key',
+        '--concurrency',
+        '8',
+        '--additional-certificates',
+        pki.intermediateCa,
+        ...set.files,
+      ],
+      cliEnv(PIN, spyEnv(token, log)),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    expect(run.code).toBe(0);
+    expect(run.stdout + run.stderr).toMatch(/40 signed, 0 skipped, 0 failed/);
+    await expectVerified(set.files);
+    const calls = await spyCalls(log);
+    expect(calls.filter((c) => c.name === 'C_Sign')).toHaveLength(41);
+    expect(calls.filter((c) => c.name === 'C_Sign' && c.result !== 'CKR_OK')).toEqual([]);
+    expect(calls.filter((c) => c.name === 'C_Login')).toHaveLength(1);
+    expect(calls.filter((c) => c.name === 'C_OpenSession')).toHaveLength(1);
+    expect(calls.at(-1)?.name).toBe('C_Finalize');
+    expect(await spyCallsSerial(log)).toBe(true);
+    console.log(
+      `PKCS#11 (SoftHSM2 through pkcs11-spy): 40 files at concurrency 8 in ${seconds.toFixed(2)} s, CLI start included`,
+    );
+  });
+
+  it('stops at the first PIN refusal: one login attempt, a clear error, every file as it was', async () => {
+    const set = await someFiles('pkcs11-wrong-pin');
+    const log = join(await scratchDir('pkcs11-spy'), 'spy.log');
+    const run = await runCli(
+      [
+        ...tokenFlags(PKCS11_SPY),
+        '--pkcs11-key-label',
+        'rsa-key',
+        '--additional-certificates',
+        pki.intermediateCa,
+        ...set.files,
+      ],
+      cliEnv(WRONG_PIN, spyEnv(token, log)),
+    );
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/refused the PIN \(pkcs11-pin; CKR_PIN_INCORRECT\)/);
+    expect(run.stderr).toMatch(/tried once and not again: tokens lock their PIN after a few wrong tries/);
+    expect(run.stdout + run.stderr).not.toContain(WRONG_PIN);
+    await expectUnchanged(set);
+    const logins = (await spyCalls(log)).filter((c) => c.name === 'C_Login');
+    expect(logins.map((c) => c.result)).toEqual(['CKR_PIN_INCORRECT']);
+    expect((await spyCalls(log)).filter((c) => c.name.startsWith('C_Sign'))).toEqual([]);
+  });
+
+  it.each([
+    [
+      'a key label not on the token',
+      ['--pkcs11-key-label', 'no-such-key'],
+      /pkcs11-key-label "no-such-key": no such private key on the token "vaultsign-test" \(slot \d+\); its private keys are .*"rsa-key" \(id 01\)/,
+    ],
+    [
+      'a module path that does not exist',
+      ['--pkcs11-module', '/nonexistent/libvendor-pkcs11.so', '--pkcs11-key-label', 'rsa-key'],
+      /pkcs11-module \/nonexistent\/libvendor-pkcs11.so: no such file; give the path of the token's PKCS#11 library/,
+    ],
+    [
+      'a file that is not a PKCS#11 library',
+      ['--pkcs11-module', '/etc/hostname', '--pkcs11-key-label', 'rsa-key'],
+      /pkcs11-module \/etc\/hostname: cannot be loaded as a PKCS#11 library/,
+    ],
+    [
+      'a token label no token has',
+      ['--pkcs11-token-label', 'other-token', '--pkcs11-key-label', 'rsa-key'],
+      /pkcs11-token-label "other-token": no such token in .*libsofthsm2.so; the tokens present are "vaultsign-test" \(slot \d+\)/,
+    ],
+    [
+      'a certificate of another key',
+      ['--pkcs11-key-label', 'rsa-key', '--certificate-file', 'RSA4096'],
+      /key "rsa-key" \(id 01\) does not match the certificate from certificate-file/,
+    ],
+    [
+      'an RSA key with an EC certificate',
+      ['--pkcs11-key-label', 'rsa-key', '--certificate-file', 'EC'],
+      /is an RSA key, the certificate from certificate-file .* holds an EC key: they do not match/,
+    ],
+    [
+      'an EC key whose certificate is not on the token',
+      ['--pkcs11-key-label', 'ec-key'],
+      /key "ec-key" \(id 02\): the token holds no certificate with the key's CKA_ID; give it as certificate-file/,
+    ],
+  ])('refuses %s before touching any file', async (_what, flags, message) => {
+    const set = await someFiles('pkcs11-refused');
+    const resolved = flags.map((f) =>
+      f === 'RSA4096' ? pki.leaves.rsa4096.chain : f === 'EC' ? pki.leaves.ec.chain : f,
+    );
+    const run = await runCli([...tokenFlags(), ...resolved, ...set.files], cliEnv());
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+    expect(run.stdout + run.stderr).not.toContain(PIN);
+    await expectUnchanged(set);
+  });
+});
+
+describe('PKCS#11 through the Action', () => {
+  it('signs with the PIN masked before any use, and the log never shows it with debug on', async () => {
+    const set = await someFiles('pkcs11-action');
+    const run = await runAction(
+      {
+        'pkcs11-module': SOFTHSM_MODULE,
+        'pkcs11-token-label': token.label,
+        'pkcs11-key-id': '01',
+        'pkcs11-pin': PIN,
+        'additional-certificates': pki.intermediateCa,
+        files: set.files.join('\n'),
+        'timestamp-rfc3161': 'none',
+      },
+      { ...token.env, ...DEBUG },
+    );
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.outputs['signed-files'])).toHaveLength(2);
+    await expectVerified(set.files);
+    expect(run.log).toContain(`::add-mask::${PIN}`);
+    expect(run.log.split('\n').filter((line) => line.includes(PIN) && line !== `::add-mask::${PIN}`)).toEqual(
+      [],
+    );
+  });
+
+  it('reports a refused PIN as the step failure, files untouched, the wrong PIN masked', async () => {
+    const set = await someFiles('pkcs11-action-pin');
+    const run = await runAction(
+      {
+        'pkcs11-module': SOFTHSM_MODULE,
+        'pkcs11-key-label': 'rsa-key',
+        'pkcs11-pin': WRONG_PIN,
+        files: set.files.join('\n'),
+        'timestamp-rfc3161': 'none',
+      },
+      { ...token.env, ...DEBUG },
+    );
+    expect(run.code).not.toBe(0);
+    expect(run.log).toMatch(/::error.*refused the PIN/);
+    expect(
+      run.log.split('\n').filter((line) => line.includes(WRONG_PIN) && !line.startsWith('::add-mask::')),
+    ).toEqual([]);
+    await expectUnchanged(set);
+  });
+});
+
+describe('a bundle whose native PKCS#11 binding cannot load (another OS)', () => {
+  it('still starts and signs with other key stores; PKCS#11 inputs get a clear error', async () => {
+    const { cli } = await shippedDist();
+    const copy = await scratchDir('no-binding');
+    await cp(join(cli, '..'), copy, { recursive: true });
+    await rm(join(copy, 'cli', 'build'), { recursive: true });
+    await rm(join(copy, 'index', 'build'), { recursive: true });
+    const set = await someFiles('pkcs11-no-binding');
+    const { execFile } = await import('node:child_process');
+    const node = (args: string[]) =>
+      new Promise<{ code: number; stderr: string }>((resolve) =>
+        execFile(
+          process.execPath,
+          [join(copy, 'cli.js'), ...args],
+          { env: { ...process.env, ...token.env, VAULTSIGN_PKCS11_PIN: PIN } },
+          (error, _out, stderr) => resolve({ code: error ? Number(error.code) : 0, stderr }),
+        ),
+      );
+    const refused = await node([...tokenFlags(), '--pkcs11-key-label', 'rsa-key', ...set.files]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      /PKCS#11 signing cannot start: the native pkcs11js binding did not load on linux-x64 \(.*\); PKCS#11 needs that binding built for this OS and architecture/,
+    );
+    await expectUnchanged(set);
+    const local = await node([
+      'sign',
+      '--certificate-file',
+      pki.leaves.rsa.chain,
+      '--private-key-file',
+      pki.leaves.rsa.key,
+      '--timestamp-rfc3161',
+      'none',
+      ...set.files,
+    ]);
+    expect(local.code).toBe(0);
+    await expectVerified(set.files);
+  });
+});
+
+describe('choosing the PKCS#11 key store', () => {
+  it('takes certificate-file as its own certificate, yet names two key stores with a local private key', () => {
+    const pkcs11 = { 'pkcs11-module': SOFTHSM_MODULE, 'pkcs11-key-id': '01', 'certificate-file': 'c.pem' };
+    expect(chooseKeyStore(pkcs11, []).store.name).toBe('a PKCS#11 token');
+    expect(() => chooseKeyStore({ ...pkcs11, 'private-key-file': 'k.pem' }, [])).toThrow(
+      /name 2 key stores: a local key \(certificate-file, private-key-file\) and a PKCS#11 token \(pkcs11-module, pkcs11-key-id\)/,
+    );
+    expect(() => chooseKeyStore({ 'pkcs11-token-label': 't', 'pkcs11-key-id': '01' }, [])).toThrow(
+      /pkcs11-module is missing/,
+    );
+    expect(() => chooseKeyStore({ 'pkcs11-module': SOFTHSM_MODULE, 'pkcs11-key-id': 'xyz' }, [])).toThrow(
+      /pkcs11-key-id: "xyz" is not hex/,
+    );
+  });
+});
