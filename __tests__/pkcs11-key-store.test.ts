@@ -35,6 +35,7 @@ beforeAll(async () => {
     { label: 'rsa-key', id: '01', key: pki.leaves.rsa.key, certificate: pki.leaves.rsa.cert },
     { label: 'ec-key', id: '02', key: pki.leaves.ec.key },
     { label: 'always-key', id: '03', key: pki.leaves.rsa.key, alwaysAuthenticate: true },
+    { label: 'ed-key', id: '04', generate: 'EC:edwards25519' },
   ]);
 }, 300_000);
 
@@ -98,6 +99,9 @@ describe('PKCS#11 through the CLI', () => {
     expect(run.stderr).not.toMatch(/error/);
     expect(run.code).toBe(0);
     expect(run.stdout + run.stderr).toMatch(/2 signed, 0 skipped, 0 failed/);
+    expect(run.stdout + run.stderr).toMatch(
+      /with PKCS#11 key "rsa-key" \(id 01\) on the token "vaultsign-test" \(slot \d+\)/,
+    );
     await expectVerified(set.files);
   });
 
@@ -226,17 +230,22 @@ describe('PKCS#11 through the CLI', () => {
     [
       'a certificate of another key',
       ['--pkcs11-key-label', 'rsa-key', '--certificate-file', 'RSA4096'],
-      /key "rsa-key" \(id 01\) does not match the certificate from certificate-file/,
+      /key "rsa-key" \(id 01\) on the token "vaultsign-test" \(slot \d+\) does not match the certificate from certificate-file/,
     ],
     [
       'an RSA key with an EC certificate',
       ['--pkcs11-key-label', 'rsa-key', '--certificate-file', 'EC'],
-      /is an RSA key, the certificate from certificate-file .* holds an EC key: they do not match/,
+      /key "rsa-key" \(id 01\) on the token "vaultsign-test" \(slot \d+\) is an RSA key, the certificate from certificate-file .* holds an EC key: they do not match/,
+    ],
+    [
+      'a key that is neither RSA nor EC',
+      ['--pkcs11-key-label', 'ed-key', '--certificate-file', 'EC'],
+      /key "ed-key" \(id 04\) on the token "vaultsign-test" \(slot \d+\) is not an RSA or EC key \(CKA_KEY_TYPE \d+\); vaultsign signs with RSA or EC keys/,
     ],
     [
       'an EC key whose certificate is not on the token',
       ['--pkcs11-key-label', 'ec-key'],
-      /key "ec-key" \(id 02\): the token holds no certificate with the key's CKA_ID; give it as certificate-file/,
+      /key "ec-key" \(id 02\) on the token "vaultsign-test" \(slot \d+\): the token holds no certificate with the key's CKA_ID; give it as certificate-file/,
     ],
   ])('refuses %s before touching any file', async (_what, flags, message) => {
     const set = await someFiles('pkcs11-refused');

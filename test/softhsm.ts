@@ -16,8 +16,10 @@ export interface TokenKey {
   readonly label: string;
   /** CKA_ID in hex. */
   readonly id: string;
-  /** PKCS#8 PEM private key. */
-  readonly key: string;
+  /** PKCS#8 PEM private key to import; or `generate`. */
+  readonly key?: string;
+  /** A key pair the token generates, as pkcs11-tool --key-type names it (e.g. EC:edwards25519). */
+  readonly generate?: string;
   /** PEM certificate stored on the token with the key's id. */
   readonly certificate?: string;
   /** Sets CKA_ALWAYS_AUTHENTICATE: the key wants the PIN again for each signature. */
@@ -63,10 +65,12 @@ export async function softHsmToken(
       { env },
     );
   for (const key of keys) {
-    if (key.alwaysAuthenticate) {
+    if (key.generate) {
+      await tool('--keypairgen', '--key-type', key.generate, '--id', key.id, '--label', key.label);
+    } else if (key.alwaysAuthenticate) {
       await tool(
         '--write-object',
-        key.key,
+        key.key!,
         '--type',
         'privkey',
         '--id',
@@ -78,10 +82,8 @@ export async function softHsmToken(
     } else {
       await run(
         'softhsm2-util',
-        ['--import', key.key, '--token', label, '--label', key.label, '--id', key.id, '--pin', pin],
-        {
-          env,
-        },
+        ['--import', key.key!, '--token', label, '--label', key.label, '--id', key.id, '--pin', pin],
+        { env },
       );
     }
     if (key.certificate) {

@@ -18,7 +18,7 @@ export interface TokenSession {
   readonly keyType: KeyType;
   /** The certificate stored on the token with the key's CKA_ID, when there is one. */
   readonly certificate?: Buffer;
-  /** "token "T" (slot N), key "L" (id 01)", for messages. */
+  /** `key "L" (id 01) on the token "T" (slot N)`, for messages. */
   readonly description: string;
   /** Signs `data` with `mechanism` (CKM_RSA_PKCS or CKM_ECDSA): the token's raw answer. */
   sign(mechanism: number, data: Buffer, signal?: AbortSignal): Promise<Buffer>;
@@ -167,7 +167,7 @@ export function openTokenSession(binding: Pkcs11Binding, settings: TokenSettings
       if (reason(error) !== 'CKR_USER_ALREADY_LOGGED_IN') throw loginFailure(error, name);
     }
     const key = findKey(binding, library, session, settings, name);
-    const description = `${name}, key ${key.name}`;
+    const description = `key ${key.name} on ${name}`;
     const keyType = keyTypeOf(binding, key.type, description);
     const certificate = key.id?.length
       ? findObjects(library, session, [
