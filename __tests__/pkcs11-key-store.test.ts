@@ -1,7 +1,10 @@
 // A key on a token, through the real PKCS#11 module of SoftHSM2 (keys imported with softhsm2-util and
 // pkcs11-tool), run as users run vaultsign: the shipped CLI and Action bundles; osslsigncode judges.
+import { createHash, verify, X509Certificate } from 'node:crypto';
+import { execFile } from 'node:child_process';
 import { cp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { chooseKeyStore } from '../src/signers/key-stores.js';
 import { osslVerify } from '../test/osslsigncode.js';
@@ -19,6 +22,7 @@ import {
   spyEnv,
   type SoftHsmToken,
 } from '../test/softhsm.js';
+import { transpiled } from '../test/transpiled.js';
 
 const PIN = '482913';
 const WRONG_PIN = '771044';
@@ -313,7 +317,6 @@ describe('a bundle whose native PKCS#11 binding cannot load (another OS)', () =>
     await rm(join(copy, 'cli', 'build'), { recursive: true });
     await rm(join(copy, 'index', 'build'), { recursive: true });
     const set = await someFiles('pkcs11-no-binding');
-    const { execFile } = await import('node:child_process');
     const node = (args: string[]) =>
       new Promise<{ code: number; stderr: string }>((resolve) =>
         execFile(
@@ -341,6 +344,46 @@ describe('a bundle whose native PKCS#11 binding cannot load (another OS)', () =>
     ]);
     expect(local.code).toBe(0);
     await expectVerified(set.files);
+  });
+});
+
+describe('one token session', () => {
+  it('takes 50 signatures asked at once one after another: all verify, no two token calls overlap', async () => {
+    const dir = await transpiled([
+      'src/errors.ts',
+      'src/signers/pkcs11/binding.ts',
+      'src/signers/pkcs11/token.ts',
+    ]);
+    const log = join(dir, 'spy.log');
+    const data = Array.from({ length: 50 }, (_, i) => Buffer.from(`file ${i}`));
+    // PKCS#1 v1.5 over SHA-256: the DigestInfo prefix (RFC 8017 §9.2) and the hash.
+    const prefix = Buffer.from('3031300d060960864801650304020105000420', 'hex');
+    const hashed = data.map((d) =>
+      Buffer.concat([prefix, createHash('sha256').update(d).digest()]).toString('hex'),
+    );
+    const script = `
+      import { loadPkcs11Binding } from './src/signers/pkcs11/binding.js';
+      import { openTokenSession } from './src/signers/pkcs11/token.js';
+      const [settings, hashed] = JSON.parse(process.argv[1]);
+      const binding = await loadPkcs11Binding();
+      const session = openTokenSession(binding, settings);
+      try {
+        const signatures = await Promise.all(hashed.map((h) => session.sign(binding.CKM_RSA_PKCS, Buffer.from(h, 'hex'))));
+        console.log(JSON.stringify(signatures.map((s) => s.toString('hex'))));
+      } finally {
+        await session.close();
+      }`;
+    const settings = { module: PKCS11_SPY, tokenLabel: token.label, keyLabel: 'rsa-key', pin: PIN };
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--input-type=module', '-e', script, JSON.stringify([settings, hashed])],
+      { cwd: dir, env: { ...process.env, ...spyEnv(token, log) } },
+    );
+    const signatures = (JSON.parse(stdout) as string[]).map((hex) => Buffer.from(hex, 'hex'));
+    const key = new X509Certificate(await readFile(pki.leaves.rsa.cert)).publicKey;
+    expect(signatures.map((sig, i) => verify('sha256', data[i], key, sig))).toEqual(data.map(() => true));
+    expect(await spyCallsSerial(log)).toBe(true);
+    expect((await spyCalls(log)).filter((c) => c.name === 'C_Sign')).toHaveLength(50);
   });
 });
 
