@@ -130,6 +130,28 @@ describe('PKCS#11 through the CLI', () => {
     expect(verdict.output).toMatch(/sha384/i);
   });
 
+  it('finds the token by its slot ID, given in hex', async () => {
+    const set = await someFiles('pkcs11-slot');
+    const flags = tokenFlags().filter((f) => f !== '--pkcs11-token-label' && f !== token.label);
+    const slot = `0x${BigInt(token.slot).toString(16)}`;
+    const run = await runCli(
+      [
+        ...flags,
+        '--pkcs11-slot',
+        slot,
+        '--pkcs11-key-label',
+        'rsa-key',
+        '--additional-certificates',
+        pki.intermediateCa,
+        ...set.files,
+      ],
+      cliEnv(),
+    );
+    expect(run.code).toBe(0);
+    expect(run.stdout + run.stderr).toContain(`on the token "vaultsign-test" (slot ${token.slot})`);
+    await expectVerified(set.files);
+  });
+
   it('signs with a CKA_ALWAYS_AUTHENTICATE key: a context-specific login before each signature', async () => {
     const set = await someFiles('pkcs11-always', 3);
     const log = join(await scratchDir('pkcs11-spy'), 'spy.log');
@@ -230,6 +252,11 @@ describe('PKCS#11 through the CLI', () => {
       'a token label no token has',
       ['--pkcs11-token-label', 'other-token', '--pkcs11-key-label', 'rsa-key'],
       /pkcs11-token-label "other-token": no such token in .*libsofthsm2.so; the tokens present are "vaultsign-test" \(slot \d+\)/,
+    ],
+    [
+      'a slot with no token',
+      ['--pkcs11-slot', '4242', '--pkcs11-key-label', 'rsa-key'],
+      /pkcs11-slot 4242 with pkcs11-token-label "vaultsign-test": no such token in .*; the tokens present are "vaultsign-test" \(slot \d+\)/,
     ],
     [
       'a certificate of another key',

@@ -32,6 +32,8 @@ export interface SoftHsmToken {
   /** SOFTHSM2_CONF for the processes that use the token. */
   readonly env: { SOFTHSM2_CONF: string };
   readonly dir: string;
+  /** Its slot ID (SoftHSM2 gives an initialized token a new one). */
+  readonly slot: string;
 }
 
 /**
@@ -51,13 +53,13 @@ export async function softHsmToken(
     `directories.tokendir = ${join(dir, 'tokens')}\nobjectstore.backend = file\nlog.level = ERROR\n`,
   );
   const env = { ...process.env, SOFTHSM2_CONF: conf };
-  await run(
+  const { stdout } = await run(
     'softhsm2-util',
     ['--init-token', '--free', '--label', label, '--pin', pin, '--so-pin', `so-${pin}`],
-    {
-      env,
-    },
+    { env },
   );
+  const slot = /reassigned to slot (\d+)/.exec(stdout)?.[1];
+  if (!slot) throw new Error(`softhsm2-util did not say the token's slot: ${stdout}`);
   const tool = (...args: string[]) =>
     run(
       'pkcs11-tool',
@@ -92,7 +94,7 @@ export async function softHsmToken(
       await tool('--write-object', der, '--type', 'cert', '--id', key.id, '--label', key.label);
     }
   }
-  return { label, pin, env: { SOFTHSM2_CONF: conf }, dir };
+  return { label, pin, env: { SOFTHSM2_CONF: conf }, dir, slot };
 }
 
 /** The environment that makes PKCS11_SPY forward to SoftHSM2 and log every call to `log`. */
