@@ -259,6 +259,11 @@ describe('PKCS#11 through the CLI', () => {
       /pkcs11-slot 4242 with pkcs11-token-label "vaultsign-test": no such token in .*; the tokens present are "vaultsign-test" \(slot \d+\)/,
     ],
     [
+      'a certificate-file that does not exist',
+      ['--pkcs11-key-label', 'rsa-key', '--certificate-file', '/nonexistent/cert.pem'],
+      /certificate-file \/nonexistent\/cert.pem: no such file/,
+    ],
+    [
       'a certificate of another key',
       ['--pkcs11-key-label', 'rsa-key', '--certificate-file', 'RSA4096'],
       /key "rsa-key" \(id 01\) on the token "vaultsign-test" \(slot \d+\) does not match the certificate from certificate-file/,

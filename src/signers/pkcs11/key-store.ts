@@ -78,18 +78,21 @@ function digestSigner(
     );
 }
 
-/** The certificate chain: from certificate-file when given, else the token's certificate with the key's id. */
-async function chainOf(
-  inputs: Inputs,
+/** The certificates of certificate-file, read before the token is opened (a wrong path costs no login). */
+async function certificateFile(inputs: Inputs): Promise<Buffer[] | undefined> {
+  const file = inputs['certificate-file'];
+  return file
+    ? certificatesFrom(await readInput(file, 'certificate-file'), `certificate-file ${file}`)
+    : undefined;
+}
+
+/** The certificate chain: certificate-file's when given, else the token's certificate with the key's id. */
+function chainOf(
+  fromFile: Buffer[] | undefined,
   token: TokenSession,
   additional?: readonly Buffer[],
-): Promise<Buffer[]> {
-  const file = inputs['certificate-file'];
-  const own = file
-    ? certificatesFrom(await readInput(file, 'certificate-file'), `certificate-file ${file}`)
-    : token.certificate
-      ? [token.certificate]
-      : undefined;
+): Buffer[] {
+  const own = fromFile ?? (token.certificate ? [token.certificate] : undefined);
   if (!own) {
     throw new UserError(
       `${token.description}: the token holds no certificate with the key's CKA_ID; give it as certificate-file`,
@@ -124,10 +127,11 @@ export const pkcs11KeyStore: KeyStore = {
             `pkcs11-module ${settings.module}: ${kind}; give the path of the token's PKCS#11 library (installed with its driver)`,
           );
         }
+        const fromFile = await certificateFile(inputs);
         const binding = await loadPkcs11Binding();
         const token = openTokenSession(binding, settings);
         try {
-          const certificates = await chainOf(inputs, token, additionalCertificates);
+          const certificates = chainOf(fromFile, token, additionalCertificates);
           const certificate = checkSigningCertificate(certificates[0], `the certificate from ${source}`);
           const type = certificate.publicKey.asymmetricKeyType;
           if (type !== token.keyType.toLowerCase()) {
