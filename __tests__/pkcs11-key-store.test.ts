@@ -2,7 +2,7 @@
 // pkcs11-tool), run as users run vaultsign: the shipped CLI and Action bundles; osslsigncode judges.
 import { createHash, verify, X509Certificate } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { cp, readFile, rm } from 'node:fs/promises';
+import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from '@jest/globals';
@@ -342,39 +342,71 @@ describe('PKCS#11 through the Action', () => {
 });
 
 describe('a bundle whose native PKCS#11 binding cannot load (another OS)', () => {
-  it('still starts and signs with other key stores; PKCS#11 inputs get a clear error', async () => {
+  it('still starts, CLI and Action, and signs with other key stores; PKCS#11 inputs get a clear error', async () => {
     const { cli } = await shippedDist();
     const copy = await scratchDir('no-binding');
     await cp(join(cli, '..'), copy, { recursive: true });
     await rm(join(copy, 'cli', 'build'), { recursive: true });
     await rm(join(copy, 'index', 'build'), { recursive: true });
     const set = await someFiles('pkcs11-no-binding');
-    const node = (args: string[]) =>
-      new Promise<{ code: number; stderr: string }>((resolve) =>
+    const runner = {
+      GITHUB_ACTIONS: 'true',
+      GITHUB_OUTPUT: join(copy, 'output'),
+      GITHUB_STEP_SUMMARY: join(copy, 'summary'),
+    };
+    await Promise.all([writeFile(runner.GITHUB_OUTPUT, ''), writeFile(runner.GITHUB_STEP_SUMMARY, '')]);
+    const node = (entry: string, args: string[], env: NodeJS.ProcessEnv) =>
+      new Promise<{ code: number; log: string }>((resolve) =>
         execFile(
           process.execPath,
-          [join(copy, 'cli.js'), ...args],
-          { env: { ...process.env, ...token.env, VAULTSIGN_PKCS11_PIN: PIN } },
-          (error, _out, stderr) => resolve({ code: error ? Number(error.code) : 0, stderr }),
+          [join(copy, entry), ...args],
+          { env: { ...process.env, ...token.env, ...env } },
+          (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, log: stdout + stderr }),
         ),
       );
-    const refused = await node([...tokenFlags(), '--pkcs11-key-label', 'rsa-key', ...set.files]);
+    const cannotLoad = `PKCS#11 signing cannot start: the native pkcs11js binding did not load on ${process.platform}-${process.arch} (`;
+    const refused = await node('cli.js', [...tokenFlags(), '--pkcs11-key-label', 'rsa-key', ...set.files], {
+      VAULTSIGN_PKCS11_PIN: PIN,
+    });
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(
-      /PKCS#11 signing cannot start: the native pkcs11js binding did not load on linux-x64 \(.*\); PKCS#11 needs that binding built for this OS and architecture/,
-    );
+    expect(refused.log).toContain(cannotLoad);
+    expect(refused.log).toContain('PKCS#11 needs that binding built for this OS and architecture');
+    // The Action as the runner starts it: inputs as INPUT_ variables.
+    const action = await node('index.js', [], {
+      ...runner,
+      'INPUT_PKCS11-MODULE': SOFTHSM_MODULE,
+      'INPUT_PKCS11-KEY-LABEL': 'rsa-key',
+      'INPUT_PKCS11-PIN': PIN,
+      INPUT_FILES: set.files.join('\n'),
+      'INPUT_TIMESTAMP-RFC3161': 'none',
+    });
+    expect(action.code).not.toBe(0);
+    expect(action.log).toContain(`::error::${cannotLoad}`);
     await expectUnchanged(set);
-    const local = await node([
-      'sign',
-      '--certificate-file',
-      pki.leaves.rsa.chain,
-      '--private-key-file',
-      pki.leaves.rsa.key,
-      '--timestamp-rfc3161',
-      'none',
-      ...set.files,
-    ]);
+    const local = await node('index.js', [], {
+      ...runner,
+      'INPUT_CERTIFICATE-FILE': pki.leaves.rsa.chain,
+      'INPUT_PRIVATE-KEY-FILE': pki.leaves.rsa.key,
+      INPUT_FILES: set.files[0],
+      'INPUT_TIMESTAMP-RFC3161': 'none',
+    });
     expect(local.code).toBe(0);
+    expect(await readFile(runner.GITHUB_OUTPUT, 'utf8')).toMatch(/^signed-count<<.*\n1\n/m);
+    const signed = await node(
+      'cli.js',
+      [
+        'sign',
+        '--certificate-file',
+        pki.leaves.rsa.chain,
+        '--private-key-file',
+        pki.leaves.rsa.key,
+        '--timestamp-rfc3161',
+        'none',
+        set.files[1],
+      ],
+      {},
+    );
+    expect(signed.code).toBe(0);
     await expectVerified(set.files);
   });
 });
