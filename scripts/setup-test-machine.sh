@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use as independent checkers and fixture builders.
 set -euo pipefail
-packages=(osslsigncode mingw-w64 sbsigntool openssl ca-certificates time wixl msitools gcab)
+packages=(osslsigncode mingw-w64 sbsigntool openssl ca-certificates time wixl msitools gcab softhsm2 opensc g++ make python3)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

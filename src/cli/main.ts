@@ -91,6 +91,7 @@ export async function main(
       inputs['pfx-base64'] ??= env.VAULTSIGN_PFX_BASE64;
       inputs.certificate ??= env.VAULTSIGN_CERTIFICATE;
       inputs['private-key'] ??= env.VAULTSIGN_PRIVATE_KEY;
+      inputs['pkcs11-pin'] ??= env.VAULTSIGN_PKCS11_PIN;
       const output = outputOf({ json, quiet });
       return await runSign(buildSignConfig(inputs, positionals), { io, output, stdout: terminal.out }, env);
     }

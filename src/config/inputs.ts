@@ -1,4 +1,5 @@
 import { ARTIFACT_SIGNING_INPUTS } from '../signers/artifact-signing/inputs.js';
+import { PKCS11_INPUTS } from '../signers/pkcs11/inputs.js';
 
 /**
  * Every input of the Action, which is also every flag of the CLI (same names): the one place that
@@ -58,7 +59,8 @@ export const INPUTS = {
   'certificate-file': {
     kind: 'string',
     value: 'PEM',
-    description: 'local key: certificate chain, signing certificate first',
+    description:
+      'local key: certificate chain, signing certificate first; PKCS#11 key: the certificate (chain), when not read from the token',
   },
   'private-key-file': {
     kind: 'string',
@@ -92,6 +94,7 @@ export const INPUTS = {
     secret: true,
     description: 'local key: private key as PEM text, e.g. from a secret (CLI: or VAULTSIGN_PRIVATE_KEY)',
   },
+  ...PKCS11_INPUTS,
   ...ARTIFACT_SIGNING_INPUTS,
   files: { kind: 'list', value: 'PATHS', description: 'files or globs to sign, newline- or comma-separated' },
   'files-folder': { kind: 'string', value: 'DIR', description: 'folder whose files are signed' },

@@ -112,7 +112,7 @@ export async function runSigning(config: SignConfig, context: RunContext): Promi
     config.settings,
     { concurrency: config.concurrency, signal, dryRun: config.dryRun },
     (result) => reporter.fileDone(result),
-  );
+  ).finally(() => ready.close?.());
   return {
     files,
     results,

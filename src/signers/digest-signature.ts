@@ -15,6 +15,19 @@ const NAMED_CURVES: Record<string, CurveName> = {
   secp521r1: 'P-521',
 };
 
+/** The order's length in bytes: r and s each take this many in an r‖s (IEEE P1363) signature. */
+export const SCALAR_BYTES: Record<CurveName, number> = { 'P-256': 32, 'P-384': 48, 'P-521': 66 };
+
+/** An r‖s ECDSA signature (as Key Vault and PKCS#11 tokens answer) as CMS carries it; `source` names who answered. */
+export function ecdsaDerFromRaw(curve: CurveName, raw: Uint8Array, source: string): Buffer {
+  if (raw.length !== 2 * SCALAR_BYTES[curve]) {
+    throw new UserError(
+      `${source} answered a ${raw.length}-byte ECDSA signature; one on ${curve} has ${2 * SCALAR_BYTES[curve]}`,
+    );
+  }
+  return Buffer.from(CURVES[curve].Signature.fromBytes(raw, 'compact').toBytes('der'));
+}
+
 /** The curve of an EC key, when it is one a code signing key may use. */
 export function curveOf(key: KeyObject): CurveName | undefined {
   return key.asymmetricKeyType === 'ec'

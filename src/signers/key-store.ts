@@ -18,6 +18,8 @@ export interface ReadySigner {
   /** What the run should warn about (e.g. a chain it could not complete). */
   readonly warnings: string[];
   readonly description: string;
+  /** Releases what the key store holds (a token session), once the run is over. */
+  close?(): Promise<void>;
 }
 
 /** How a key store's certificates bear on timestamps. */
@@ -45,6 +47,8 @@ export interface KeyStore {
   readonly name: string;
   /** Inputs that name this key store: giving any of them chooses it. */
   readonly inputs: readonly InputName[];
+  /** Other key stores' inputs this one reads too (e.g. certificate-file): given with its own, they name only it. */
+  readonly borrows?: readonly InputName[];
   /** Checks the inputs (before any file is touched); `notes` gathers what the user should hear. */
   configure(inputs: Inputs, notes: string[]): ConfiguredKeyStore;
 }

@@ -2,7 +2,7 @@ import type { X509Certificate } from 'node:crypto';
 import type { SignatureAlgorithm } from '@azure/keyvault-keys';
 import type { HashAlgorithm } from '../authenticode/algorithms.js';
 import { UserError } from '../errors.js';
-import { CURVES, curveOf, type CurveName } from './digest-signature.js';
+import { curveOf, ecdsaDerFromRaw, type CurveName } from './digest-signature.js';
 import type { KeyType } from './signer.js';
 
 /** How Key Vault signs with one certificate's key: the algorithm it is asked for, and what it answers. */
@@ -32,9 +32,6 @@ const EC_ALGORITHMS: Record<
   'P-521': { algorithm: 'ES512', hash: 'sha512', bytes: 64 },
 };
 
-/** The order's length in bytes: r and s each take this many in Key Vault's r‖s answer. */
-const SCALAR_BYTES: Record<CurveName, number> = { 'P-256': 32, 'P-384': 48, 'P-521': 66 };
-
 function refuseSha1(hash: HashAlgorithm): void {
   if (hash === 'sha1')
     throw new UserError('Key Vault cannot sign a sha1 digest; use sha256, sha384 or sha512');
@@ -62,14 +59,7 @@ function ecScheme(curve: CurveName): KeyVaultScheme {
       return { algorithm, value: fitted(digest, bytes) };
     },
     // Key Vault answers r‖s, each as long as the curve's order; CMS carries DER.
-    signature(answer) {
-      if (answer.length !== 2 * SCALAR_BYTES[curve]) {
-        throw new UserError(
-          `Key Vault answered a ${answer.length}-byte ECDSA signature; one on ${curve} has ${2 * SCALAR_BYTES[curve]}`,
-        );
-      }
-      return Buffer.from(CURVES[curve].Signature.fromBytes(answer, 'compact').toBytes('der'));
-    },
+    signature: (answer) => ecdsaDerFromRaw(curve, answer, 'Key Vault'),
   };
 }
 

@@ -21,7 +21,7 @@ export type LocalKeyOptions =
   | { readonly pfxBase64: string; readonly pfxPassword: string }
   | { readonly certificate: string; readonly privateKey: string };
 
-async function readInput(path: string, what: string): Promise<Buffer> {
+export async function readInput(path: string, what: string): Promise<Buffer> {
   return readFile(path).catch((error: NodeJS.ErrnoException) => {
     const why = error.code === 'ENOENT' ? 'no such file' : `cannot read it (${error.code ?? error.message})`;
     throw new UserError(`${what} ${path}: ${why}`);
@@ -29,7 +29,7 @@ async function readInput(path: string, what: string): Promise<Buffer> {
 }
 
 /** `what` names the source in messages: "certificate-file PATH" or "certificate". */
-function certificatesFrom(data: Buffer, what: string): Buffer[] {
+export function certificatesFrom(data: Buffer, what: string): Buffer[] {
   const text = data.toString('latin1');
   const blocks = text.includes('-----BEGIN') ? pemBlocks(text, 'CERTIFICATE') : [data];
   if (blocks.length === 0) throw new UserError(`${what}: no PEM CERTIFICATE block in it`);
