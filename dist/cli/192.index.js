@@ -173,8 +173,6 @@ const EC_ALGORITHMS = {
     'P-384': { algorithm: 'ES384', hash: 'sha384', bytes: 48 },
     'P-521': { algorithm: 'ES512', hash: 'sha512', bytes: 64 },
 };
-/** The order's length in bytes: r and s each take this many in Key Vault's r‖s answer. */
-const SCALAR_BYTES = { 'P-256': 32, 'P-384': 48, 'P-521': 66 };
 function refuseSha1(hash) {
     if (hash === 'sha1')
         throw new errors/* UserError */.y('Key Vault cannot sign a sha1 digest; use sha256, sha384 or sha512');
@@ -201,12 +199,7 @@ function ecScheme(curve) {
             return { algorithm, value: fitted(digest, bytes) };
         },
         // Key Vault answers r‖s, each as long as the curve's order; CMS carries DER.
-        signature(answer) {
-            if (answer.length !== 2 * SCALAR_BYTES[curve]) {
-                throw new errors/* UserError */.y(`Key Vault answered a ${answer.length}-byte ECDSA signature; one on ${curve} has ${2 * SCALAR_BYTES[curve]}`);
-            }
-            return Buffer.from(digest_signature/* CURVES */.H1[curve].Signature.fromBytes(answer, 'compact').toBytes('der'));
-        },
+        signature: (answer) => (0,digest_signature/* ecdsaDerFromRaw */.UJ)(curve, answer, 'Key Vault'),
     };
 }
 const RSA_SCHEME = {
