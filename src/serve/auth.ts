@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, customFetch, decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
 import { messageOf } from '../errors.js';
-import { boundedFetch } from '../io/bounded-fetch.js';
+import { boundedFetch, boundedRequest } from '../io/bounded-fetch.js';
 import { printable } from '../io/http-error.js';
 import type { Access, ClientToken } from './config.js';
 
@@ -59,7 +59,17 @@ function issuerKeys(issuer: string): () => Promise<ReturnType<typeof createRemot
       };
       if (typeof document.jwks_uri !== 'string' || !document.jwks_uri.startsWith('https://'))
         throw new Error(`${url} names no https jwks_uri`);
-      return createRemoteJWKSet(new URL(document.jwks_uri), { timeoutDuration: 10_000 });
+      return createRemoteJWKSet(new URL(document.jwks_uri), {
+        // The key set is read within limits too, and a refusal says its status.
+        [customFetch]: async (url: string, init: RequestInit) => {
+          const { status, headers, body } = await boundedRequest(
+            url,
+            { headers: init.headers },
+            DISCOVERY_LIMITS,
+          );
+          return new Response(new Uint8Array(body), { status, headers });
+        },
+      });
     })().catch((error: unknown) => {
       keys = undefined;
       throw error;
