@@ -9,6 +9,7 @@ import { startGithubOidc, type GithubOidc } from '../test/emulators/github-oidc.
 import { scratchDir } from '../test/pe-fixtures.js';
 import { ensureTestPki, type TestPki } from '../test/pki.js';
 import { runCli } from '../test/run-cli.js';
+import { PKCS11_SPY, softHsmToken, spyCalls, spyCallsSerial, spyEnv } from '../test/softhsm.js';
 import { serveClient, startServe, type Reply, type ServeProcess } from '../test/serve-process.js';
 
 const AUDIENCE = 'https://sign.example.test';
@@ -336,4 +337,51 @@ describe('vaultsign serve start-up errors', () => {
     expect(run.stderr).toContain(`${bad}: tls: missing`);
     expect((await runCli(['serve', '--help'])).stdout).toMatch(/^Usage: vaultsign serve --config FILE/);
   });
+});
+
+describe('vaultsign serve with a PKCS#11 token (SoftHSM2 behind pkcs11-spy)', () => {
+  it('answers 50 concurrent clients with one token operation at a time, logs no PIN, closes the session on SIGTERM', async () => {
+    const pin = '615243';
+    const token = await softHsmToken('serve-test', pin, [
+      { label: 'rsa-key', id: '01', key: pki.leaves.rsa.key, certificate: pki.leaves.rsa.cert },
+    ]);
+    const spyLog = join(token.dir, 'spy.log');
+    const config = await writeConfig(join(dir, 'token.json'), {
+      allow: MAIN_ONLY,
+      perMinute: 600,
+      key: { 'pkcs11-module': PKCS11_SPY, 'pkcs11-token-label': token.label, 'pkcs11-key-label': 'rsa-key' },
+    });
+    const serve = await startServe(config, {
+      NODE_EXTRA_CA_CERTS: pki.https.ca,
+      VAULTSIGN_PKCS11_PIN: pin,
+      ...spyEnv(token, spyLog),
+    });
+    try {
+      expect(serve.stdout()).toContain('PKCS#11');
+      const leaf = new X509Certificate(await readFile(pki.leaves.rsa.cert));
+      const clients = Array.from({ length: 50 }, () => serveClient(serve.url, pki.https.ca));
+      const requests = clients.map((c, i) => ({ c, ...signRequest([`file${i}.dll`]) }));
+      const started = performance.now();
+      const replies = await Promise.all(
+        requests.map(({ c, body }) => c.call('POST', '/sign', { token: idToken(), body })),
+      );
+      const ms = performance.now() - started;
+      clients.forEach((c) => c.close());
+      replies.forEach((reply, i) => expectValidSignature(reply, requests[i].data, leaf));
+      console.log(
+        `serve: 50 concurrent sign requests (SoftHSM2 RSA-2048 via pkcs11-spy) answered in ${ms.toFixed(0)} ms`,
+      );
+      expect(await spyCallsSerial(spyLog)).toBe(true);
+      // The key store's probe and the server's at start-up, then the 50: none lost, none repeated.
+      expect((await spyCalls(spyLog)).filter((c) => c.name === 'C_Sign')).toHaveLength(52);
+      serve.child.kill('SIGTERM');
+      expect(await serve.exited).toEqual({ code: 0, signal: null });
+      expect((await spyCalls(spyLog)).map((c) => c.name)).toContain('C_Finalize');
+      expect((await auditLines(config)).filter((l) => l.result === 'signed')).toHaveLength(50);
+      const everything = `${await readFile(`${config}.audit.jsonl`, 'utf8')}${serve.stdout()}${serve.stderr()}`;
+      expect(everything.includes(pin)).toBe(false);
+    } finally {
+      if (serve.child.exitCode === null) serve.child.kill('SIGKILL');
+    }
+  }, 120_000);
 });
