@@ -106,6 +106,7 @@ export async function main(
       inputs.certificate ??= env.VAULTSIGN_CERTIFICATE;
       inputs['private-key'] ??= env.VAULTSIGN_PRIVATE_KEY;
       inputs['pkcs11-pin'] ??= env.VAULTSIGN_PKCS11_PIN;
+      inputs['signing-server-token'] ??= env.VAULTSIGN_SIGNING_SERVER_TOKEN;
       const output = outputOf({ json, quiet });
       return await runSign(buildSignConfig(inputs, positionals), { io, output, stdout: terminal.out }, env);
     }

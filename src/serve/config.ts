@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
 import { INPUTS, type InputName, type Inputs } from '../config/inputs.js';
 import { UserError, messageOf } from '../errors.js';
 import { nearest } from '../cli/did-you-mean.js';
+import { isLoopback } from '../io/loopback.js';
 
 export const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
 
@@ -68,12 +68,6 @@ const NOT_KEY_INPUTS: readonly InputName[] = [
   'dry-run',
 ];
 const KEY_INPUTS = Object.keys(INPUTS).filter((name) => !NOT_KEY_INPUTS.includes(name as InputName));
-
-export function isLoopback(host: string): boolean {
-  if (host === 'localhost') return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
-  return host === '::1';
-}
 
 type Json = Record<string, unknown>;
 
