@@ -102,13 +102,13 @@ function checkAllowList(payload: JWTPayload, access: Access, caller: Caller): vo
   if (misses.some((differing) => differing.length === 0)) return;
   const shown = (claim: string) => {
     const value = claimText(payload[claim]);
-    return value === undefined ? `${claim} (absent)` : `${claim} "${printable(value, 200)}"`;
+    return value === undefined ? `${claim} (absent)` : `${claim}: ${printable(value, 200)}`;
   };
   const fewest = Math.min(...misses.map((m) => m.length));
   const nearest = [...new Set(misses.filter((m) => m.length === fewest).flat())];
   throw new Refusal(
     403,
-    `no allow-list entry admits this token: ${nearest.map(shown).join(', ')} not allowed (per entry, the claims that differ: ${misses.map((m, i) => `${i + 1}: ${m.join(', ')}`).join('; ')})`,
+    `no allow-list entry admits this token (${nearest.map(shown).join(', ')}); the claims that differ, per entry: ${misses.map((m, i) => `${i + 1}: ${m.join(', ')}`).join('; ')}`,
     caller,
   );
 }
@@ -166,7 +166,7 @@ export class Authenticator {
     if (claimed.iss !== oidc.issuer)
       throw new Refusal(
         401,
-        `the token's issuer "${printable(String(claimed.iss), 200)}" is not ${oidc.issuer}`,
+        `the token's issuer ${printable(String(claimed.iss), 200)} is not ${oidc.issuer}`,
       );
     let keys: Awaited<ReturnType<typeof this.keys>>;
     try {

@@ -30,10 +30,7 @@ function serverUrl(value: string): URL {
   } catch {
     throw new UserError(`signing-server-url: "${value}" is not a URL (expected https://host:port)`);
   }
-  if (
-    url.protocol !== 'https:' &&
-    !(url.protocol === 'http:' && isLoopback(url.hostname))
-  )
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname)))
     throw new UserError(
       `signing-server-url: "${value}" is not https://: digests and tokens travel only over HTTPS (plain http only to a server on this machine)`,
     );
