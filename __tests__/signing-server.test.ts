@@ -136,6 +136,13 @@ describe('the signing-server key store against vaultsign serve with a SoftHSM2 k
     await expectVerified(set.files);
     const signed = (await auditLines(server.audit)).filter((l) => l.result === 'signed');
     expect(signed).toHaveLength(4);
+    // Each signature request declares its file, for the audit log.
+    expect(signed.flatMap((l) => l.files).sort()).toEqual([
+      'file0.exe',
+      'file1.dll',
+      'file2.exe',
+      'file3.dll',
+    ]);
     expect(signed[0].caller).toMatchObject({
       githubOidc: { repository: 'acme/app', ref: 'refs/heads/main' },
     });
@@ -206,6 +213,35 @@ describe('the signing-server key store against vaultsign serve with a SoftHSM2 k
     expect(wrong.stdout + wrong.stderr).not.toContain(CLIENT_TOKEN);
     for (const [i, file] of other.files.entries())
       expect((await readFile(file)).equals(other.before[i])).toBe(true);
+  }, 120_000);
+});
+
+describe('a signing server that limits the rate', () => {
+  it('the client waits as Retry-After says, through one gate, and every file is signed', async () => {
+    const { serve, audit } = await startServer('throttled', 60);
+    try {
+      const set = await someFiles('server-throttled', 64);
+      const started = performance.now();
+      const run = await runCli(
+        ['sign', '--signing-server-url', serve.url, '--timestamp-rfc3161', 'none', '--quiet', ...set.files],
+        { env: { NODE_EXTRA_CA_CERTS: pki.https.ca, VAULTSIGN_SIGNING_SERVER_TOKEN: CLIENT_TOKEN } },
+      );
+      const seconds = (performance.now() - started) / 1000;
+      expect({ code: run.code, stderr: run.stderr }).toEqual({
+        code: 0,
+        stderr: expect.not.stringMatching(/error/),
+      });
+      expect(run.stdout).toContain('64 signed, 0 skipped, 0 failed');
+      const lines = await auditLines(audit);
+      const throttled = lines.filter((l) => l.status === 429).length;
+      expect(throttled).toBeGreaterThan(0);
+      expect(lines.filter((l) => l.result === 'signed')).toHaveLength(64);
+      await expectVerified(set.files);
+      console.log(`64 files at 60 signatures a minute: ${seconds.toFixed(1)} s, ${throttled} answers 429`);
+    } finally {
+      serve.child.kill('SIGTERM');
+      await serve.exited;
+    }
   }, 120_000);
 });
 

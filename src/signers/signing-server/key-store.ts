@@ -184,10 +184,10 @@ export const signingServerKeyStore: KeyStore = {
         const missing = missingLeafIssuer(chain);
         return {
           signer: {
-            async signDigest(hash: HashAlgorithm, digest: Buffer, signal?: AbortSignal) {
+            async signDigest(hash: HashAlgorithm, digest: Buffer, signal?: AbortSignal, file?: string) {
               const answer = await call(
                 'sign',
-                { digest: digest.toString('base64'), hash, files: [] },
+                { digest: digest.toString('base64'), hash, files: file ? [file] : [] },
                 signal,
               );
               const [signature] = base64List([answer.signature], 'signature', url.origin);
