@@ -182,6 +182,7 @@ export const signingServerKeyStore: KeyStore = {
           `the certificate of signing server ${url.origin}`,
         );
         const missing = missingLeafIssuer(chain);
+        let latest: { text: string; chain: Buffer[] } = { text: '', chain };
         return {
           signer: {
             async signDigest(hash: HashAlgorithm, digest: Buffer, signal?: AbortSignal, file?: string) {
@@ -191,11 +192,17 @@ export const signingServerKeyStore: KeyStore = {
                 signal,
               );
               const [signature] = base64List([answer.signature], 'signature', url.origin);
-              const certificates = base64List(answer.certificates, 'certificates', url.origin);
-              return {
-                signature,
-                certificates: withCertificates(certificates, context.additionalCertificates),
-              };
+              const text = JSON.stringify(answer.certificates);
+              // The same chain as the last answer is handed on as the same array: the core parses it once.
+              if (text !== latest.text)
+                latest = {
+                  text,
+                  chain: withCertificates(
+                    base64List(answer.certificates, 'certificates', url.origin),
+                    context.additionalCertificates,
+                  ),
+                };
+              return { signature, certificates: latest.chain };
             },
           },
           certificate,
