@@ -1,7 +1,7 @@
 import type { HashAlgorithm } from '../../authenticode/algorithms.js';
 import type { Inputs } from '../../config/inputs.js';
 import { PERMISSIONS_HINT } from '../../credentials/azure-credential.js';
-import { UserError, messageOf } from '../../errors.js';
+import { UserError, messageWithCause } from '../../errors.js';
 import { boundedFetch, ReplyTooLargeError } from '../../io/bounded-fetch.js';
 import { HttpError } from '../../io/http-error.js';
 import { isLoopback } from '../../io/loopback.js';
@@ -81,7 +81,7 @@ function explain(error: unknown, origin: string): Error {
       : error instanceof HttpError && error.status === 403
         ? "; the server's allow-list does not admit this workflow: the claims named differ"
         : '';
-  return new UserError(`signing server ${origin}: ${messageOf(error)}${hint}`);
+  return new UserError(`signing server ${origin}: ${messageWithCause(error)}${hint}`);
 }
 
 /** One JSON call to the server: throttling waits at the shared gate; failures and timeouts are retried. */
