@@ -34,6 +34,8 @@ function serverUrl(value: string): URL {
     throw new UserError(
       `signing-server-url: "${value}" is not https://: digests and tokens travel only over HTTPS (plain http only to a server on this machine)`,
     );
+  // Behind a proxy at https://host/vaultsign, the endpoints are https://host/vaultsign/sign and so on.
+  if (!url.pathname.endsWith('/')) url.pathname += '/';
   return url;
 }
 
