@@ -6,6 +6,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Inputs } from '../src/config/inputs.js';
+import { chooseKeyStore } from '../src/signers/key-stores.js';
+import { signingServerKeyStore } from '../src/signers/signing-server/key-store.js';
 import { startGithubOidc, type GithubOidc } from '../test/emulators/github-oidc.js';
 import { osslVerify } from '../test/osslsigncode.js';
 import { copyFixture, ensurePeFixtures, scratchDir, type PeFixture } from '../test/pe-fixtures.js';
@@ -294,4 +297,42 @@ describe('a signing server that dies mid-run', () => {
       `signing server killed mid-run: ${signed} of 40 files signed (${audited} audited), the rest untouched`,
     );
   }, 120_000);
+});
+
+describe('signing-server inputs', () => {
+  const configure = (inputs: Inputs) => chooseKeyStore(inputs, []).configured;
+
+  it('is chosen by its inputs, and refuses plain http off this machine, two credentials or none', () => {
+    expect(
+      chooseKeyStore({ 'signing-server-url': 'https://sign.example.test', 'signing-server-token': 't' }, [])
+        .store,
+    ).toBe(signingServerKeyStore);
+    expect(() =>
+      configure({ 'signing-server-url': 'http://sign.example.test', 'signing-server-token': 't' }),
+    ).toThrow('signing-server-url: "http://sign.example.test" is not https://');
+    expect(() =>
+      configure({ 'signing-server-url': 'http://127.0.0.1:8080', 'signing-server-token': 't' }),
+    ).not.toThrow();
+    expect(() =>
+      configure({
+        'signing-server-url': 'https://s.test',
+        'signing-server-token': 't',
+        'signing-server-audience': 'a',
+      }),
+    ).toThrow('signing-server-token and signing-server-audience both say how to sign in: give one');
+    expect(() => configure({ 'signing-server-url': 'https://s.test' })).toThrow(
+      'the signing server needs credentials: give signing-server-audience (GitHub OIDC, no stored secret) or signing-server-token',
+    );
+    expect(() => configure({ 'signing-server-token': 't' })).toThrow('signing-server-url is missing');
+  });
+
+  it('with an audience but no id-token permission, says what to add to the job', async () => {
+    const configured = configure({
+      'signing-server-url': 'https://s.test',
+      'signing-server-audience': AUDIENCE,
+    });
+    await expect(configured.open({ env: {}, mask: () => undefined })).rejects.toThrow(
+      /GitHub OIDC is not available to this job: it lacks the id-token permission; add to the job[\s\S]*id-token: write/,
+    );
+  });
 });
