@@ -3,7 +3,7 @@
  * Inputs are generated under .cache/bench; nothing here is a unit test.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { randomFillSync } from 'node:crypto';
+import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 import { appendFile, copyFile, mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -15,6 +15,8 @@ import { wixl } from '../test/msi-fixtures.js';
 import { ensurePeFixtures } from '../test/pe-fixtures.js';
 import { CACHE, CLI, REPO } from '../test/paths.js';
 import { ensureTestPki, keyFlags, type TestPki } from '../test/pki.js';
+import { startServe } from '../test/serve-process.js';
+import { SOFTHSM_MODULE, softHsmToken } from '../test/softhsm.js';
 import { measure, median, shell } from './measure.js';
 
 interface Row {
@@ -560,6 +562,71 @@ async function throttled(pki: TestPki, dll: string): Promise<void> {
   });
 }
 
+/** 1,000 DLLs signed by a SoftHSM2 key through `vaultsign serve` on loopback, vs the same key in one process. */
+async function throughServe(pki: TestPki, dll: string): Promise<void> {
+  const pin = '135790';
+  const token = await softHsmToken('bench-serve', pin, [
+    { label: 'rsa-key', id: '01', key: pki.leaves.rsa.key, certificate: pki.leaves.rsa.cert },
+  ]);
+  const clientToken = randomBytes(32).toString('hex');
+  const config = join(WORK, 'serve.json');
+  await writeFile(
+    config,
+    JSON.stringify({
+      listen: { host: '127.0.0.1', port: 0 },
+      tls: { cert: pki.https.cert, key: pki.https.key },
+      key: {
+        'pkcs11-module': SOFTHSM_MODULE,
+        'pkcs11-token-label': token.label,
+        'pkcs11-key-label': 'rsa-key',
+      },
+      auditLog: join(WORK, 'serve-audit.jsonl'),
+      tokens: [{ name: 'bench', sha256: createHash('sha256').update(clientToken).digest('hex') }],
+      rateLimit: { perMinute: 100_000 },
+    }),
+  );
+  const env = { ...token.env, VAULTSIGN_PKCS11_PIN: pin, NODE_EXTRA_CA_CERTS: pki.https.ca };
+  await folderOfCopies('serve-local', dll, 1000);
+  await folderOfCopies('serve-remote', dll, 1000);
+  const common = ['--timestamp-rfc3161', 'none', '--files-folder-filter', 'dll', '--files-folder'];
+  const local = await measure(
+    process.execPath,
+    [
+      CLI,
+      'sign',
+      '--pkcs11-module',
+      SOFTHSM_MODULE,
+      '--pkcs11-token-label',
+      token.label,
+      '--pkcs11-key-label',
+      'rsa-key',
+      ...common,
+      join(WORK, 'serve-local'),
+    ],
+    env,
+  );
+  const serve = await startServe(config, env);
+  try {
+    const remote = await measure(
+      process.execPath,
+      [CLI, 'sign', '--signing-server-url', serve.url, ...common, join(WORK, 'serve-remote')],
+      { NODE_EXTRA_CA_CERTS: pki.https.ca, VAULTSIGN_SIGNING_SERVER_TOKEN: clientToken },
+    );
+    const ratio = remote.seconds / local.seconds;
+    record({
+      scenario: '9. 1,000 DLLs through vaultsign serve (SoftHSM2, loopback), vs the same key in one process',
+      vaultsign: s(remote.seconds),
+      baseline: s(local.seconds),
+      ratio: `${ratio.toFixed(2)}×`,
+      target: '≤ 1.5×',
+      pass: ratio <= 1.5,
+    });
+  } finally {
+    serve.child.kill('SIGTERM');
+    await serve.exited;
+  }
+}
+
 async function coldStart(): Promise<void> {
   const empty = join(WORK, 'empty');
   await mkdir(empty, { recursive: true });
@@ -600,6 +667,7 @@ async function main(): Promise<void> {
     ['6', () => artifactSigningAtLatency(pki, dll)],
     ['7', () => bigMsi(pki)],
     ['8', () => manyScripts(pki)],
+    ['9', () => throughServe(pki, dll)],
   ];
   for (const [id, scenario] of scenarios) if (only.length === 0 || only.includes(id)) await scenario();
   await rm(join(WORK, 'big-vaultsign.exe'), { force: true });

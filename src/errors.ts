@@ -10,3 +10,9 @@ export class UserError extends Error {
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** messageOf, with the cause one level down: fetch says only "fetch failed" and keeps the network error there. */
+export function messageWithCause(error: unknown): string {
+  const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+  return `${messageOf(error)}${cause}`;
+}

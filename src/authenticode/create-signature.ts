@@ -120,6 +120,8 @@ export async function createSignature(
   signer: Signer,
   text: SignatureText = {},
   signal?: AbortSignal,
+  /** The file's name, passed on to the signer. */
+  file?: string,
 ): Promise<CreatedSignature> {
   const hash = indirect.hash;
   const content = encodeIndirectData(indirect);
@@ -151,7 +153,7 @@ export async function createSignature(
   ]);
   const signedAttrs = new pkijs.SignedAndUnsignedAttributes({ type: 0, attributes });
   const toBeSigned = toDer(new asn1js.Set({ value: attributes.map((a) => a.toSchema()) }));
-  const answer = await signer.signDigest(hash, createHash(hash).update(toBeSigned).digest(), signal);
+  const answer = await signer.signDigest(hash, createHash(hash).update(toBeSigned).digest(), signal, file);
   const signatureValue = answer.signature;
   const { certificates, leaf } = parsedChain(answer.certificates);
   const publicKey = leaf.publicKey;

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { UserError, messageOf } from '../errors.js';
+import { UserError, messageWithCause } from '../errors.js';
 import { boundedFetch, ReplyTooLargeError, type ReplyLimits } from '../io/bounded-fetch.js';
 import { HttpError, printable } from '../io/http-error.js';
 import { retry } from '../io/retry.js';
@@ -135,12 +135,6 @@ async function requestOnce(
   return { token: der, time, url };
 }
 
-/** Why a request failed, in words: fetch hides the network cause one level down. */
-function reason(error: unknown): string {
-  const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-  return `${messageOf(error)}${cause}`;
-}
-
 /** Gets an RFC 3161 timestamp over `signatureValue`, trying each URL with retries before the next. */
 export async function requestTimestamp(
   signatureValue: Buffer,
@@ -162,7 +156,7 @@ export async function requestTimestamp(
       });
     } catch (error) {
       options.signal?.throwIfAborted();
-      const why = reason(error);
+      const why = messageWithCause(error);
       failures.push(why.includes(url) ? why : `${url}: ${why}`);
     }
   }

@@ -5,7 +5,17 @@ import { UserError, messageOf } from '../errors.js';
 import { logLines } from '../io/log-escape.js';
 import { rewriteAzureSignToolFlags } from './azure-sign-tool-flags.js';
 import { nearest } from './did-you-mean.js';
-import { helpText, parseOptions, signHelp, SIGN_OPTIONS, verifyHelp, VERIFY_OPTIONS } from './options.js';
+import {
+  helpText,
+  parseOptions,
+  serveHelp,
+  SERVE_OPTIONS,
+  signHelp,
+  SIGN_OPTIONS,
+  verifyHelp,
+  VERIFY_OPTIONS,
+} from './options.js';
+import { runServe } from './serve-command.js';
 import { runSign } from './sign-command.js';
 import { VERSION } from './version.js';
 import type { Console, Output } from './terminal.js';
@@ -69,7 +79,11 @@ export async function main(
     terminal.out(VERSION);
     return 0;
   }
-  const help = command === 'sign' ? signHelp : command === 'verify' ? verifyHelp : undefined;
+  const help = new Map([
+    ['sign', signHelp],
+    ['verify', verifyHelp],
+    ['serve', serveHelp],
+  ]).get(command);
   if (help && asksForHelp(rest)) {
     terminal.out(help());
     return 0;
@@ -92,6 +106,7 @@ export async function main(
       inputs.certificate ??= env.VAULTSIGN_CERTIFICATE;
       inputs['private-key'] ??= env.VAULTSIGN_PRIVATE_KEY;
       inputs['pkcs11-pin'] ??= env.VAULTSIGN_PKCS11_PIN;
+      inputs['signing-server-token'] ??= env.VAULTSIGN_SIGNING_SERVER_TOKEN;
       const output = outputOf({ json, quiet });
       return await runSign(buildSignConfig(inputs, positionals), { io, output, stdout: terminal.out }, env);
     }
@@ -104,7 +119,13 @@ export async function main(
         { io, output: outputOf(values as OutputFlags), stdout: terminal.out },
       );
     }
-    throw new UserError(`unknown command "${command}" (use sign or verify; see vaultsign --help)`);
+    if (command === 'serve') {
+      const { values, positionals } = parse(rest, parseOptions(SERVE_OPTIONS));
+      if (positionals.length) throw new UserError(`serve: unexpected argument "${positionals[0]}"`);
+      if (typeof values.config !== 'string') throw new UserError('serve: --config FILE is missing');
+      return await runServe(values.config, io, env);
+    }
+    throw new UserError(`unknown command "${command}" (use sign, verify or serve; see vaultsign --help)`);
   } catch (error) {
     io.err(
       error instanceof UserError

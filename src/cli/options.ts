@@ -13,6 +13,15 @@ const VERIFY_TRUST_OPTIONS: Record<string, InputSpec> = {
   },
 };
 
+const SERVE_SPECS: Record<string, InputSpec> = {
+  config: {
+    kind: 'string',
+    value: 'FILE',
+    description:
+      'JSON config: listen, tls, key (key-store inputs), auditLog, oidc + allow, tokens, rateLimit (see README)',
+  },
+};
+
 /** node:util parseArgs options for a table of inputs: lists may repeat, booleans are flags. */
 export function parseOptions(specs: Record<string, InputSpec>) {
   return Object.fromEntries(
@@ -38,6 +47,7 @@ const OUTPUT_OPTIONS: Record<string, InputSpec> = {
 const SIGN_SPECS: Record<InputName, InputSpec> = INPUTS;
 export const SIGN_OPTIONS: Record<string, InputSpec> = { ...INPUTS, ...OUTPUT_OPTIONS };
 export const VERIFY_OPTIONS: Record<string, InputSpec> = { ...VERIFY_TRUST_OPTIONS, ...OUTPUT_OPTIONS };
+export const SERVE_OPTIONS: Record<string, InputSpec> = SERVE_SPECS;
 
 function describe(options: Record<string, InputSpec>): string {
   return Object.entries(options)
@@ -84,12 +94,27 @@ ${EXIT_STATUS}
 `;
 }
 
+export function serveHelp(): string {
+  return `Usage: vaultsign serve --config FILE
+
+Runs an HTTPS signing server for one key (any key store: a local key, PKCS#11, Key Vault, Artifact
+Signing): clients send digests, authenticated by a GitHub OIDC ID token checked against an allow-list
+of claims, or by a static client token. SIGHUP reloads the access rules; SIGTERM or SIGINT stops after
+answering the requests in flight. Secrets come from the config's key or the environment
+(VAULTSIGN_PKCS11_PIN, VAULTSIGN_PFX_PASSWORD).
+${describe(SERVE_SPECS)}
+
+Exit status: 0 after a stop by signal, 2 when it cannot start (config, TLS files, key, port).
+`;
+}
+
 export function helpText(): string {
   return `vaultsign — Authenticode signing that digests files locally and signs only the digest with your key
 
 Usage:
   vaultsign sign [options] [FILE...]
   vaultsign verify [--ca-file PEM [--ca-file-only]] [--json | --quiet] FILE...
+  vaultsign serve --config FILE  an HTTPS signing server for one key
   vaultsign <command> --help     that command's options
   vaultsign --version
 

@@ -1,5 +1,6 @@
 import { ARTIFACT_SIGNING_INPUTS } from '../signers/artifact-signing/inputs.js';
 import { PKCS11_INPUTS } from '../signers/pkcs11/inputs.js';
+import { SIGNING_SERVER_INPUTS } from '../signers/signing-server/inputs.js';
 
 /**
  * Every input of the Action, which is also every flag of the CLI (same names): the one place that
@@ -96,6 +97,7 @@ export const INPUTS = {
   },
   ...PKCS11_INPUTS,
   ...ARTIFACT_SIGNING_INPUTS,
+  ...SIGNING_SERVER_INPUTS,
   files: { kind: 'list', value: 'PATHS', description: 'files or globs to sign, newline- or comma-separated' },
   'files-folder': { kind: 'string', value: 'DIR', description: 'folder whose files are signed' },
   'files-folder-filter': {

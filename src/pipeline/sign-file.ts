@@ -1,4 +1,5 @@
 import type { X509Certificate } from 'node:crypto';
+import { basename } from 'node:path';
 import type { HashAlgorithm } from '../authenticode/algorithms.js';
 import { createSignature, type SignatureText } from '../authenticode/create-signature.js';
 import { encoded } from '../authenticode/der.js';
@@ -94,7 +95,7 @@ export async function signFile(
         : 'new signature';
     const indirect = await file.indirectData(settings.fileDigest, { pageHashes: settings.pageHashes });
     if (dryRun) return { status: 'would-sign', detail: `would be signed: ${how}`, size, format };
-    const { signature, leaf } = await createSignature(indirect, signer, settings, signal);
+    const { signature, leaf } = await createSignature(indirect, signer, settings, signal, basename(path));
 
     let timestamp: Date | undefined;
     if (settings.timestamp) {

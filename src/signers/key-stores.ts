@@ -5,6 +5,7 @@ import type { ConfiguredKeyStore, KeyStore } from './key-store.js';
 import { keyVaultKeyStore } from './key-vault-key-store.js';
 import { localKeyStore } from './local-key-store.js';
 import { pkcs11KeyStore } from './pkcs11/key-store.js';
+import { signingServerKeyStore } from './signing-server/key-store.js';
 
 /** Every key store; each is chosen by its own inputs. */
 export const KEY_STORES: readonly KeyStore[] = [
@@ -12,6 +13,7 @@ export const KEY_STORES: readonly KeyStore[] = [
   keyVaultKeyStore,
   artifactSigningKeyStore,
   pkcs11KeyStore,
+  signingServerKeyStore,
 ];
 
 const given = (inputs: Inputs, store: KeyStore) => store.inputs.filter((name) => inputs[name]);

@@ -16,6 +16,14 @@ export interface DigestSignature {
  * so local keys and HSM/cloud keys behave the same.
  */
 export interface Signer {
-  /** Signs `digest` (already hashed with `hash`). */
-  signDigest(hash: HashAlgorithm, digest: Buffer, signal?: AbortSignal): Promise<DigestSignature>;
+  /**
+   * Signs `digest` (already hashed with `hash`). `file` names the file it is for: a remote signer may
+   * declare it (a signing server's audit log); nothing depends on it.
+   */
+  signDigest(
+    hash: HashAlgorithm,
+    digest: Buffer,
+    signal?: AbortSignal,
+    file?: string,
+  ): Promise<DigestSignature>;
 }

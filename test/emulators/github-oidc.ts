@@ -18,8 +18,8 @@ export interface GithubOidc {
 /** `options.subject` is read per request, so a test can act as another branch. */
 export async function startGithubOidc(
   pki: TestPki,
-  /** The job's subject claim, e.g. repo:acme/app:ref:refs/heads/main. */
-  options: { subject: string },
+  /** The job's subject claim, e.g. repo:acme/app:ref:refs/heads/main; `claims` adds more (ref, environment, …). */
+  options: { subject: string; claims?: Record<string, unknown> },
 ): Promise<GithubOidc> {
   const jwt = new JwtIssuer();
   const requestToken = randomBytes(24).toString('hex');
@@ -45,6 +45,7 @@ export async function startGithubOidc(
       iat: now,
       nbf: now - 5,
       exp: now + 300,
+      ...options.claims,
     });
     issued.push(token);
     json(response, 200, { value: token });

@@ -1,4 +1,4 @@
-import { createPublicKey, generateKeyPairSync, randomUUID, sign, verify, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, randomUUID, sign, verify, type KeyObject } from 'node:crypto';
 
 /** An RS256 JWT issuer with its own key, as GitHub's OIDC provider and Entra ID are. */
 export class JwtIssuer {
@@ -25,7 +25,7 @@ export class JwtIssuer {
     return {
       keys: [
         {
-          ...createPublicKey(this.publicKey).export({ format: 'jwk' }),
+          ...this.publicKey.export({ format: 'jwk' }),
           kid: this.keyId,
           use: 'sig',
           alg: 'RS256',
