@@ -57,7 +57,7 @@ function statusOf(body, url) {
         parsed = JSON.parse(body.toString('utf8'));
     }
     catch {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_5__/* .UserError */ .y(`the answer of ${url} is not JSON; is the endpoint an Artifact Signing endpoint?`);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_5__/* .UserError */ .yo(`the answer of ${url} is not JSON; is the endpoint an Artifact Signing endpoint?`);
     }
     const result = parsed.result ?? parsed;
     return { ...result, status: parsed.status ?? result.status };
@@ -92,7 +92,7 @@ class ArtifactSigningClient {
     async sign(hash, digest, signal) {
         const signatureAlgorithm = ALGORITHMS[hash];
         if (!signatureAlgorithm)
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_5__/* .UserError */ .y(`Artifact Signing cannot sign a ${hash} digest; use sha256, sha384 or sha512`);
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_5__/* .UserError */ .yo(`Artifact Signing cannot sign a ${hash} digest; use sha256, sha384 or sha512`);
         const { endpoint, account, profile } = this.target;
         const url = `${endpoint}/codesigningaccounts/${encodeURIComponent(account)}/certificateprofiles/${encodeURIComponent(profile)}/sign?api-version=${API_VERSION}`;
         const body = JSON.stringify({ signatureAlgorithm, digest: digest.toString('base64') });
@@ -115,7 +115,7 @@ class ArtifactSigningClient {
             const status = statusOf(reply.body, location);
             if (status.status === 'Succeeded') {
                 if (!status.signature || !status.signingCertificate)
-                    throw new _errors_js__WEBPACK_IMPORTED_MODULE_5__/* .UserError */ .y(`Artifact Signing reported success without a signature or certificate (${location})`);
+                    throw new _errors_js__WEBPACK_IMPORTED_MODULE_5__/* .UserError */ .yo(`Artifact Signing reported success without a signature or certificate (${location})`);
                 return {
                     signature: Buffer.from(status.signature, 'base64'),
                     signingCertificate: status.signingCertificate,
@@ -136,7 +136,7 @@ class ArtifactSigningClient {
         if (!location)
             throw new OperationNotDone('the service accepted the request without an Operation-Location');
         if (new URL(location).origin !== new URL(this.target.endpoint).origin)
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_5__/* .UserError */ .y(`Artifact Signing pointed to ${new URL(location).origin} to follow the signature, not to the endpoint ${this.target.endpoint}; the token is not sent there`);
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_5__/* .UserError */ .yo(`Artifact Signing pointed to ${new URL(location).origin} to follow the signature, not to the endpoint ${this.target.endpoint}; the token is not sent there`);
         return location;
     }
     /**
@@ -150,7 +150,7 @@ class ArtifactSigningClient {
             .getToken(SCOPE, { abortSignal: signal })
             .then((token) => {
             if (!token)
-                throw new _errors_js__WEBPACK_IMPORTED_MODULE_5__/* .UserError */ .y('Azure sign-in gave no token for Artifact Signing');
+                throw new _errors_js__WEBPACK_IMPORTED_MODULE_5__/* .UserError */ .yo('Azure sign-in gave no token for Artifact Signing');
             this.token = token;
             return token;
         })
@@ -183,34 +183,6 @@ class ArtifactSigningClient {
             isRetryable: transient,
             requestedDelayMs: (error) => (error instanceof _io_http_error_js__WEBPACK_IMPORTED_MODULE_2__/* .HttpError */ .j$ ? error.retryAfterMs : undefined),
         });
-    }
-}
-
-
-/***/ }),
-
-/***/ 3571:
-/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
-
-/* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   g: () => (/* binding */ ThrottleGate)
-/* harmony export */ });
-/* harmony import */ var node_timers_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(8500);
-/* harmony import */ var node_timers_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__webpack_require__.n(node_timers_promises__WEBPACK_IMPORTED_MODULE_0__);
-
-/**
- * One per service, shared by all its calls: a throttled answer closes the gate for every call until
- * the service's Retry-After, so the waiting calls go out together when its window reopens, instead of
- * each probing a full window on its own schedule or all of them slowing down for good.
- */
-class ThrottleGate {
-    openAt = 0;
-    async wait(signal) {
-        for (let delay = this.openAt - Date.now(); delay > 0; delay = this.openAt - Date.now())
-            await (0,node_timers_promises__WEBPACK_IMPORTED_MODULE_0__.setTimeout)(delay, undefined, { signal });
-    }
-    close(forMs) {
-        this.openAt = Math.max(this.openAt, Date.now() + forMs);
     }
 }
 

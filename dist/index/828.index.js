@@ -35,7 +35,7 @@ function certificatesOfBag(signingCertificate) {
         return certificates;
     }
     catch (error) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .y(`Artifact Signing answered with a signing certificate that cannot be read (${error.message}); the file is unchanged`);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo(`Artifact Signing answered with a signing certificate that cannot be read (${error.message}); the file is unchanged`);
     }
 }
 /**
@@ -45,7 +45,7 @@ function certificatesOfBag(signingCertificate) {
 function chainOfSignature(certificates, verifies) {
     const leaf = certificates.find((c) => !c.ca && verifies(c.publicKey));
     if (!leaf) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .y('Artifact Signing answered with a signature that no certificate of its answer verifies; the file is unchanged');
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo('Artifact Signing answered with a signature that no certificate of its answer verifies; the file is unchanged');
     }
     const chain = [leaf];
     for (let current = leaf;;) {

@@ -7,12 +7,13 @@ export const modules = {
 
 __webpack_require__.r(__webpack_exports__);
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   PERMISSIONS_HINT: () => (/* binding */ PERMISSIONS_HINT),
 /* harmony export */   createCredential: () => (/* binding */ createCredential)
 /* harmony export */ });
 /* harmony import */ var _azure_identity__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(9907);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(3916);
-/* harmony import */ var _io_bounded_http_client_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(2024);
+/* harmony import */ var _github_id_token_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(3993);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(3916);
+/* harmony import */ var _io_bounded_http_client_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(2024);
+
 
 
 
@@ -23,10 +24,6 @@ const PUBLIC_AUTHORITIES = [
     'login.chinacloudapi.cn',
     'login.partner.microsoftonline.cn',
 ];
-const PERMISSIONS_HINT = `add to the job (or workflow):
-  permissions:
-    id-token: write
-    contents: read`;
 /**
  * Options shared by the Entra credentials. An authority outside Microsoft's clouds (Azure Stack, a
  * sovereign or private authority named by AZURE_AUTHORITY_HOST) cannot be checked by instance
@@ -45,7 +42,7 @@ function entraOptions(env, httpClient) {
 function required(settings, mode) {
     const missing = [!settings.tenantId && 'azure-tenant-id', !settings.clientId && 'azure-client-id'].filter(Boolean);
     if (missing.length)
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .y(`azure-credential ${mode} needs ${missing.join(' and ')}`);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`azure-credential ${mode} needs ${missing.join(' and ')}`);
     return { tenantId: settings.tenantId, clientId: settings.clientId };
 }
 /** JWT expiry, so a given access token is not offered after it ran out. */
@@ -68,7 +65,7 @@ function githubOidc(settings, context, httpClient) {
     if (!context.env.ACTIONS_ID_TOKEN_REQUEST_URL ||
         !context.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN ||
         !context.getIdToken) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .y(`GitHub OIDC is not available to this job: it lacks the id-token permission; ${PERMISSIONS_HINT}`);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`GitHub OIDC is not available to this job: it lacks the id-token permission; ${_github_id_token_js__WEBPACK_IMPORTED_MODULE_1__/* .PERMISSIONS_HINT */ .L}`);
     }
     const getIdToken = context.getIdToken;
     // A fresh ID token for every assertion: they live minutes, signing runs may last longer.
@@ -88,7 +85,7 @@ function chooseMode(settings, env) {
     if (settings.tenantId && settings.clientId && env.ACTIONS_ID_TOKEN_REQUEST_URL)
         return 'github-oidc';
     if (env.GITHUB_ACTIONS === 'true' && settings.tenantId && settings.clientId) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .y(`azure-credential auto: the job cannot request a GitHub OIDC token (no id-token permission); ${PERMISSIONS_HINT}\n` +
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`azure-credential auto: the job cannot request a GitHub OIDC token (no id-token permission); ${_github_id_token_js__WEBPACK_IMPORTED_MODULE_1__/* .PERMISSIONS_HINT */ .L}\n` +
             'or give azure-client-secret, or azure-credential: azure-cli after azure/login');
     }
     return 'azure-cli';
@@ -103,18 +100,18 @@ function createCredential(settings, context, signal) {
     if (settings.accessToken)
         context.mask(settings.accessToken);
     const mode = chooseMode(settings, context.env);
-    const httpClient = (0,_io_bounded_http_client_js__WEBPACK_IMPORTED_MODULE_1__/* .boundedHttpClient */ .H)({ signal });
+    const httpClient = (0,_io_bounded_http_client_js__WEBPACK_IMPORTED_MODULE_2__/* .boundedHttpClient */ .H)({ signal });
     let inner;
     switch (mode) {
         case 'access-token':
             if (!settings.accessToken)
-                throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .y('azure-credential access-token needs azure-access-token');
+                throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo('azure-credential access-token needs azure-access-token');
             inner = staticToken(settings.accessToken);
             break;
         case 'client-secret': {
             const { tenantId, clientId } = required(settings, 'client-secret');
             if (!settings.clientSecret)
-                throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .y('azure-credential client-secret needs azure-client-secret');
+                throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo('azure-credential client-secret needs azure-client-secret');
             inner = new _azure_identity__WEBPACK_IMPORTED_MODULE_0__/* .ClientSecretCredential */ .HC(tenantId, clientId, settings.clientSecret, entraOptions(context.env, httpClient));
             break;
         }

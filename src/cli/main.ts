@@ -15,7 +15,6 @@ import {
   verifyHelp,
   VERIFY_OPTIONS,
 } from './options.js';
-import { runServe } from './serve-command.js';
 import { runSign } from './sign-command.js';
 import { VERSION } from './version.js';
 import type { Console, Output } from './terminal.js';
@@ -123,6 +122,8 @@ export async function main(
       const { values, positionals } = parse(rest, parseOptions(SERVE_OPTIONS));
       if (positionals.length) throw new UserError(`serve: unexpected argument "${positionals[0]}"`);
       if (typeof values.config !== 'string') throw new UserError('serve: --config FILE is missing');
+      // The server (and jose) loads only for this command: sign and verify start without it.
+      const { runServe } = await import('./serve-command.js');
       return await runServe(values.config, io, env);
     }
     throw new UserError(`unknown command "${command}" (use sign, verify or serve; see vaultsign --help)`);

@@ -7,6 +7,7 @@ import {
   ManagedIdentityCredential,
 } from '@azure/identity';
 import type { CredentialSettings } from './credential-settings.js';
+import { PERMISSIONS_HINT } from './github-id-token.js';
 import { UserError } from '../errors.js';
 import type { HttpClient } from '@azure/core-rest-pipeline';
 import { boundedHttpClient } from '../io/bounded-http-client.js';
@@ -27,11 +28,6 @@ const PUBLIC_AUTHORITIES = [
   'login.chinacloudapi.cn',
   'login.partner.microsoftonline.cn',
 ];
-
-export const PERMISSIONS_HINT = `add to the job (or workflow):
-  permissions:
-    id-token: write
-    contents: read`;
 
 /**
  * Options shared by the Entra credentials. An authority outside Microsoft's clouds (Azure Stack, a

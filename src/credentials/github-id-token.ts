@@ -3,6 +3,12 @@ import { boundedFetch, ReplyTooLargeError } from '../io/bounded-fetch.js';
 import { HttpError } from '../io/http-error.js';
 import { retry } from '../io/retry.js';
 
+/** What a job without the id-token permission must add for GitHub OIDC. */
+export const PERMISSIONS_HINT = `add to the job (or workflow):
+  permissions:
+    id-token: write
+    contents: read`;
+
 /** An ID token answer is a JWT of a few KB; the runner's token service answers in a second or two. */
 const ID_TOKEN_LIMITS = {
   maxBytes: 64 << 10,

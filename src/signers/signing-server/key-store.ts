@@ -1,6 +1,6 @@
 import type { HashAlgorithm } from '../../authenticode/algorithms.js';
 import type { Inputs } from '../../config/inputs.js';
-import { PERMISSIONS_HINT } from '../../credentials/azure-credential.js';
+import { PERMISSIONS_HINT } from '../../credentials/github-id-token.js';
 import { UserError, messageWithCause } from '../../errors.js';
 import { boundedFetch, ReplyTooLargeError } from '../../io/bounded-fetch.js';
 import { HttpError } from '../../io/http-error.js';

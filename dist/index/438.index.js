@@ -1,5 +1,5 @@
-export const id = 192;
-export const ids = [192];
+export const id = 438;
+export const ids = [438];
 export const modules = {
 
 /***/ 9754:
@@ -12,20 +12,20 @@ export const modules = {
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(3916);
 
 function firstLine(error) {
-    return ((0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .messageOf */ .b)(error)
+    return ((0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .messageOf */ .bD)(error)
         .split('\n')
         .find((l) => l.trim()) ?? 'unknown error');
 }
 /** An Entra ID sign-in that failed, as a release engineer can act on it; undefined for other errors. */
 function signInFailure(error) {
     const name = error.name ?? '';
-    const entra = /AADSTS\d+:.*?(?= - [A-Z][a-z]+ ID:|$)/.exec((0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .messageOf */ .b)(error).replace(/\s+/g, ' '));
+    const entra = /AADSTS\d+:.*?(?= - [A-Z][a-z]+ ID:|$)/.exec((0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .messageOf */ .bD)(error).replace(/\s+/g, ' '));
     if (!entra && !/AuthenticationError|CredentialUnavailableError/.test(name))
         return undefined;
     const hint = entra?.[0].startsWith('AADSTS700213')
         ? ' (add a federated credential for this subject to the app registration, or run from a branch, tag or environment it names)'
         : '';
-    return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .y(`Azure sign-in failed: ${entra ? entra[0].trim() : firstLine(error)}${hint}`);
+    return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`Azure sign-in failed: ${entra ? entra[0].trim() : firstLine(error)}${hint}`);
 }
 
 
@@ -100,7 +100,7 @@ function boundedHttpClient(options = {}) {
 
 /***/ }),
 
-/***/ 8192:
+/***/ 4438:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -127,36 +127,8 @@ var throttle_gate = __webpack_require__(3571);
 var sign_in_failure = __webpack_require__(9754);
 // EXTERNAL MODULE: ./src/signers/certificate-checks.ts
 var certificate_checks = __webpack_require__(8444);
-// EXTERNAL MODULE: ./src/io/http-error.ts
-var http_error = __webpack_require__(641);
-;// CONCATENATED MODULE: ./src/signers/throttling-policy.ts
-
-
-/** Throttled answers one call may meet in a row: a window or two is normal with many calls in flight. */
-const MAX_THROTTLED = 30;
-/**
- * Handles 429 below the SDK's retries, through one gate for the whole vault: a throttled call closes
- * the gate for every call until Retry-After, so throttling neither spends the retry budget meant for
- * failures nor sends calls into a window the vault has said is full.
- */
-function throttlingPolicy(gate) {
-    return {
-        name: 'vaultsign-throttle-gate',
-        async sendRequest(request, next) {
-            for (let throttled = 1;; throttled++) {
-                // The SDK passes on the AbortSignal given to the client call.
-                await gate.wait(request.abortSignal);
-                const response = await next(request);
-                if (response.status !== 429)
-                    return response;
-                if (throttled >= MAX_THROTTLED)
-                    throw new errors/* UserError */.y(`the vault throttled one call ${MAX_THROTTLED} times in a row (HTTP 429); lower the concurrency input or raise the vault's limit`);
-                gate.close((0,http_error/* parseRetryAfter */.mu)(response.headers.get('retry-after') ?? null) ?? 1000);
-            }
-        },
-    };
-}
-
+// EXTERNAL MODULE: ./src/signers/throttling-policy.ts
+var throttling_policy = __webpack_require__(251);
 // EXTERNAL MODULE: ./src/signers/digest-signature.ts + 7 modules
 var digest_signature = __webpack_require__(6114);
 ;// CONCATENATED MODULE: ./src/signers/key-vault-algorithm.ts
@@ -175,7 +147,7 @@ const EC_ALGORITHMS = {
 };
 function refuseSha1(hash) {
     if (hash === 'sha1')
-        throw new errors/* UserError */.y('Key Vault cannot sign a sha1 digest; use sha256, sha384 or sha512');
+        throw new errors/* UserError */.yo('Key Vault cannot sign a sha1 digest; use sha256, sha384 or sha512');
 }
 /**
  * `digest` in the length Key Vault requires, yielding the same ECDSA signature. ECDSA signs a hash as
@@ -222,7 +194,7 @@ function keyVaultScheme(certificate, name) {
     const what = key.asymmetricKeyType === 'ec'
         ? `an EC key on ${key.asymmetricKeyDetails?.namedCurve}`
         : `a ${key.asymmetricKeyType} key`;
-    throw new errors/* UserError */.y(`certificate ${name} has ${what}; vaultsign signs with RSA keys or EC keys on P-256, P-384 or P-521`);
+    throw new errors/* UserError */.yo(`certificate ${name} has ${what}; vaultsign signs with RSA keys or EC keys on P-256, P-384 or P-521`);
 }
 
 ;// CONCATENATED MODULE: ./src/signers/key-vault-signer.ts
@@ -244,7 +216,7 @@ function keyVaultScheme(certificate, name) {
 function clientOptions(gate) {
     return {
         retryOptions: { maxRetries: 8, retryDelayInMs: 500, maxRetryDelayInMs: 30_000 },
-        additionalPolicies: [{ policy: throttlingPolicy(gate), position: 'perRetry' }],
+        additionalPolicies: [{ policy: (0,throttling_policy/* throttlingPolicy */.K)(gate), position: 'perRetry' }],
         httpClient: (0,bounded_http_client/* boundedHttpClient */.H)(),
     };
 }
@@ -253,16 +225,16 @@ function explain(error, action, settings, role) {
     const status = error.statusCode;
     const where = `${settings.certificateName} in ${settings.vaultUrl}`;
     if (status === 403) {
-        return new errors/* UserError */.y(`${action} ${where} was refused (HTTP 403): the identity lacks the permission; grant it the role "${role}"`);
+        return new errors/* UserError */.yo(`${action} ${where} was refused (HTTP 403): the identity lacks the permission; grant it the role "${role}"`);
     }
     if (status === 404)
-        return new errors/* UserError */.y(`${action} ${where}: not found (HTTP 404); check the vault URL, name and version`);
+        return new errors/* UserError */.yo(`${action} ${where}: not found (HTTP 404); check the vault URL, name and version`);
     if (status === 401)
-        return new errors/* UserError */.y(`${action} ${where}: the vault refused the token (HTTP 401): ${(0,sign_in_failure/* firstLine */.T)(error)}`);
+        return new errors/* UserError */.yo(`${action} ${where}: the vault refused the token (HTTP 401): ${(0,sign_in_failure/* firstLine */.T)(error)}`);
     const signIn = (0,sign_in_failure/* signInFailure */.V)(error);
     if (signIn)
         return signIn;
-    return error instanceof errors/* UserError */.y ? error : new errors/* UserError */.y(`${action} ${where} failed: ${(0,sign_in_failure/* firstLine */.T)(error)}`);
+    return error instanceof errors/* UserError */.yo ? error : new errors/* UserError */.yo(`${action} ${where} failed: ${(0,sign_in_failure/* firstLine */.T)(error)}`);
 }
 /**
  * A signer whose key stays in Azure Key Vault: the certificate is fetched once per run and checked
@@ -281,9 +253,9 @@ async function loadKeyVaultSigner(settings, credential, options) {
         throw explain(error, 'reading certificate', settings, 'Key Vault Certificate User');
     });
     if (!bundle.cer || !bundle.keyId)
-        throw new errors/* UserError */.y(`certificate ${settings.certificateName} has no public certificate or key in the vault`);
+        throw new errors/* UserError */.yo(`certificate ${settings.certificateName} has no public certificate or key in the vault`);
     if (bundle.properties.enabled === false)
-        throw new errors/* UserError */.y(`certificate ${settings.certificateName} is disabled in the vault`);
+        throw new errors/* UserError */.yo(`certificate ${settings.certificateName} is disabled in the vault`);
     const leaf = Buffer.from(bundle.cer);
     const certificate = (0,certificate_checks/* checkSigningCertificate */.t)(leaf, `Key Vault certificate ${settings.certificateName}`);
     const scheme = keyVaultScheme(certificate, settings.certificateName);
@@ -300,7 +272,7 @@ async function loadKeyVaultSigner(settings, credential, options) {
     const probe = (0,external_node_crypto_.createHash)(scheme.probeHash).update((0,external_node_crypto_.randomBytes)(32)).digest();
     const probeSignature = await signDigest(scheme.probeHash, probe, signal);
     if (!(0,digest_signature/* verifyDigestSignature */.Ew)(certificate.publicKey, scheme.probeHash, probe, probeSignature)) {
-        throw new errors/* UserError */.y(`the key of ${settings.certificateName} in ${settings.vaultUrl} does not match its certificate`);
+        throw new errors/* UserError */.yo(`the key of ${settings.certificateName} in ${settings.vaultUrl} does not match its certificate`);
     }
     const chain = [leaf, ...(await options.chain(leaf))];
     return {
@@ -310,34 +282,6 @@ async function loadKeyVaultSigner(settings, credential, options) {
             certificates: chain,
         }),
     };
-}
-
-
-/***/ }),
-
-/***/ 3571:
-/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
-
-/* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   g: () => (/* binding */ ThrottleGate)
-/* harmony export */ });
-/* harmony import */ var node_timers_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(8500);
-/* harmony import */ var node_timers_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__webpack_require__.n(node_timers_promises__WEBPACK_IMPORTED_MODULE_0__);
-
-/**
- * One per service, shared by all its calls: a throttled answer closes the gate for every call until
- * the service's Retry-After, so the waiting calls go out together when its window reopens, instead of
- * each probing a full window on its own schedule or all of them slowing down for good.
- */
-class ThrottleGate {
-    openAt = 0;
-    async wait(signal) {
-        for (let delay = this.openAt - Date.now(); delay > 0; delay = this.openAt - Date.now())
-            await (0,node_timers_promises__WEBPACK_IMPORTED_MODULE_0__.setTimeout)(delay, undefined, { signal });
-    }
-    close(forMs) {
-        this.openAt = Math.max(this.openAt, Date.now() + forMs);
-    }
 }
 
 
