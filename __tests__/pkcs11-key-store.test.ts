@@ -320,6 +320,31 @@ describe('PKCS#11 through the Action', () => {
     );
   });
 
+  it('reads the PIN from pkcs11-pin-file, masks it before use, and refuses it next to pkcs11-pin', async () => {
+    const set = await someFiles('pkcs11-pin-file');
+    const pinFile = join(await scratchDir('pkcs11-pin'), 'pin.txt');
+    await writeFile(pinFile, `${PIN}\r\n`, { mode: 0o600 });
+    const inputs = {
+      'pkcs11-module': SOFTHSM_MODULE,
+      'pkcs11-key-label': 'rsa-key',
+      'pkcs11-pin-file': pinFile,
+      'additional-certificates': pki.intermediateCa,
+      files: set.files.join('\n'),
+      'timestamp-rfc3161': 'none',
+    };
+    const both = await runAction({ ...inputs, 'pkcs11-pin': PIN }, { ...token.env, ...DEBUG });
+    expect(both.code).not.toBe(0);
+    expect(both.log).toMatch(/pkcs11-pin and pkcs11-pin-file are both given/);
+    await expectUnchanged(set);
+    const run = await runAction(inputs, { ...token.env, ...DEBUG });
+    expect(run.code).toBe(0);
+    await expectVerified(set.files);
+    const lines = run.log.split('\n');
+    const maskAt = lines.indexOf(`::add-mask::${PIN}`);
+    expect(maskAt).toBeGreaterThanOrEqual(0);
+    expect(lines.filter((line) => line.includes(PIN) && line !== `::add-mask::${PIN}`)).toEqual([]);
+  });
+
   it('reports a refused PIN as the step failure, files untouched, the wrong PIN masked', async () => {
     const set = await someFiles('pkcs11-action-pin');
     const run = await runAction(

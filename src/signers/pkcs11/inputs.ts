@@ -35,4 +35,10 @@ export const PKCS11_INPUTS = {
     description:
       "PKCS#11 key: the token's user PIN (CLI: or VAULTSIGN_PKCS11_PIN); a wrong one is tried once only",
   },
+  'pkcs11-pin-file': {
+    kind: 'string',
+    value: 'PATH',
+    description:
+      'PKCS#11 key: a file holding the PIN on its first line (instead of pkcs11-pin; keep it mode 0600), masked once read',
+  },
 } as const satisfies Record<string, InputSpec>;

@@ -54,6 +54,14 @@ function settingsOf(inputs: Inputs): TokenSettings {
   };
 }
 
+/** The PIN from pkcs11-pin-file: its first line, masked before any use. */
+async function pinFromFile(path: string, mask: (secret: string) => void): Promise<string> {
+  const [pin = ''] = (await readInput(path, 'pkcs11-pin-file')).toString('utf8').split(/\r?\n/);
+  if (!pin) throw new UserError(`pkcs11-pin-file ${path}: its first line is empty; write the PIN there`);
+  mask(pin);
+  return pin;
+}
+
 /** How a digest becomes a token signature, as CMS carries it. */
 type DigestSigner = (hash: HashAlgorithm, digest: Buffer, signal?: AbortSignal) => Promise<Buffer>;
 
@@ -111,9 +119,13 @@ export const pkcs11KeyStore: KeyStore = {
   inputs: ['pkcs11-module', 'pkcs11-slot', 'pkcs11-token-label', 'pkcs11-key-id', 'pkcs11-key-label'],
   borrows: ['certificate-file'],
   configure(inputs) {
-    const settings = settingsOf(inputs);
+    const configured = settingsOf(inputs);
+    const pinFile = inputs['pkcs11-pin-file'];
+    if (pinFile && configured.pin)
+      throw new UserError('pkcs11-pin and pkcs11-pin-file are both given: give the PIN one way');
     return {
-      async open({ additionalCertificates }) {
+      async open({ additionalCertificates, mask }) {
+        const settings = pinFile ? { ...configured, pin: await pinFromFile(pinFile, mask) } : configured;
         const source = inputs['certificate-file']
           ? `certificate-file ${inputs['certificate-file']}`
           : 'the token';
