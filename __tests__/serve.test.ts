@@ -116,6 +116,7 @@ describe('vaultsign serve with a local key', () => {
     config = await writeConfig(join(dir, 'local.json'), { allow: MAIN_ONLY, perMinute: 600 });
     serve = await startServe(config, { NODE_EXTRA_CA_CERTS: pki.https.ca });
     client = serveClient(serve.url, pki.https.ca);
+    leaf = new X509Certificate(await readFile(pki.leaves.rsa.cert));
   }, 120_000);
 
   afterAll(async () => {
@@ -131,8 +132,7 @@ describe('vaultsign serve with a local key', () => {
     const chain = (reply.body.certificates as string[]).map(
       (c) => new X509Certificate(Buffer.from(c, 'base64')),
     );
-    leaf = chain[0];
-    expect(leaf.raw.equals(new X509Certificate(await readFile(pki.leaves.rsa.cert)).raw)).toBe(true);
+    expect(chain[0].raw.equals(leaf.raw)).toBe(true);
     expect(chain[1].raw.equals(new X509Certificate(await readFile(pki.intermediateCa)).raw)).toBe(true);
     expect((await client.call('GET', '/certificate')).status).toBe(401);
   });
@@ -292,7 +292,8 @@ describe('vaultsign serve with a local key', () => {
             () => 'answered',
             (error: NodeJS.ErrnoException) => error.code,
           );
-        expect(refused).toBe('ECONNREFUSED');
+        // Refused, or (a connection the kernel had queued before the listener closed) reset: never answered.
+        expect(['ECONNREFUSED', 'ECONNRESET']).toContain(refused);
       },
     });
     expectValidSignature(await reply, data, leaf);
