@@ -1,6 +1,5 @@
 import { lstat, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import * as glob from '@actions/glob';
 import type { FileQuery } from '../config/file-query.js';
 import { UserError } from '../errors.js';
 import { expandBraces } from './braces.js';
@@ -24,6 +23,8 @@ function globRoot(pattern: string): string {
 
 async function expand(patterns: readonly string[]): Promise<string[]> {
   if (patterns.length === 0) return [];
+  // Loaded only for wildcards: with @actions/core and its HTTP client it is a good part of start-up.
+  const glob = await import('@actions/glob');
   const globber = await glob.create(patterns.flatMap(expandBraces).join('\n'), {
     followSymbolicLinks: false,
     implicitDescendants: false,
