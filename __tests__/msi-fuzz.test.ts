@@ -6,6 +6,7 @@ import { osslVerify } from '../test/osslsigncode.js';
 import { scratchDir } from '../test/pe-fixtures.js';
 import { ensureTestPki, keyFlags, type TestPki } from '../test/pki.js';
 import { runCli } from '../test/run-cli.js';
+import { random } from '../test/seeded-random.js';
 
 /**
  * Mutation fuzzing of the compound file reader: a fixed seed, mutants of the header, FAT, mini FAT
@@ -20,18 +21,6 @@ let fixtures: MsiFixture[];
 beforeAll(async () => {
   [pki, fixtures] = await Promise.all([ensureTestPki(), ensureMsiFixtures()]);
 });
-
-/** mulberry32: a small seeded generator, so every run makes the same mutants. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The structures of a version 3 file (512-byte sectors) the fuzzer aims at. */
 function regionsOf(file: Buffer): { name: string; start: number; end: number }[] {

@@ -10,6 +10,7 @@ import { ensureTestPki, keyFlags, type TestPki } from '../test/pki.js';
 import { runCli } from '../test/run-cli.js';
 import { random } from '../test/seeded-random.js';
 import { startTsaServer, type TsaServer } from '../test/tsa-server.js';
+import { mutate, type Region } from '../test/mutate.js';
 
 /**
  * Mutation fuzzing of the PE parser, the signer and the verifier against osslsigncode: a fixed seed,
@@ -38,12 +39,6 @@ afterAll(async () => {
   await Promise.all([tsa?.close(), legacyTsa?.close()]);
 });
 
-interface Region {
-  readonly name: string;
-  readonly start: number;
-  readonly end: number;
-}
-
 /** The parts of a PE file the fuzzer aims at. */
 function regionsOf(file: Buffer): Region[] {
   const { peOffset, certDirOffset, sectionTable, sectionCount } = peFields(file);
@@ -67,38 +62,8 @@ function regionsOf(file: Buffer): Region[] {
   return regions;
 }
 
-function mutate(base: Buffer, next: () => number): { bytes: Buffer; what: string } {
-  const pick = (n: number) => Math.floor(next() * n);
-  const regions = regionsOf(base);
-  const region = regions[pick(regions.length)];
-  let bytes = Buffer.from(base);
-  const at = region.start + pick(Math.max(1, region.end - region.start - 3));
-  const kind = pick(7);
-  switch (kind) {
-    case 0:
-      bytes[at] ^= 1 << pick(8);
-      break;
-    case 1:
-      bytes[at] = pick(256);
-      break;
-    case 2:
-      bytes.writeUInt32LE([0, 1, 0x7fffffff, 0xffffffff, bytes.length, bytes.length + 8][pick(6)], at);
-      break;
-    case 3:
-      bytes.writeUInt32LE((bytes.readUInt32LE(at) + [1, -1, 8, -8, 512, 4096][pick(6)]) >>> 0, at);
-      break;
-    case 4:
-      bytes.writeUInt16LE(pick(65536), at);
-      break;
-    case 5:
-      bytes = bytes.subarray(0, Math.max(1, bytes.length - 1 - pick(600)));
-      break;
-    default:
-      bytes = Buffer.concat([bytes, Buffer.alloc(1 + pick(16), pick(256))]);
-      break;
-  }
-  return { bytes, what: `${region.name} op${kind} @${at}` };
-}
+const mutateOnce = (base: Buffer, next: () => number) =>
+  mutate(base, regionsOf(base), next, [1, -1, 8, -8, 512, 4096]);
 
 const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
@@ -169,7 +134,7 @@ it('signs or refuses every mutant (refused ones untouched, signed ones verified 
   const mutants: { path: string; original: Buffer; signedBase: boolean; what: string }[] = [];
   for (const base of bases) {
     for (let i = 0; i < MUTANTS_PER_BASE; i++) {
-      const { bytes, what } = mutate(base.bytes, next);
+      const { bytes, what } = mutateOnce(base.bytes, next);
       const path = join(dir, `m${String(mutants.length).padStart(4, '0')}-${base.name}`);
       await writeFile(path, bytes);
       mutants.push({ path, original: bytes, signedBase: !base.name.startsWith('unsigned'), what });

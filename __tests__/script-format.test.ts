@@ -24,6 +24,7 @@ import {
   writeScriptMatrix,
   type ScriptFixture,
 } from '../test/script-fixtures.js';
+import { random } from '../test/seeded-random.js';
 
 let pki: TestPki;
 beforeAll(async () => {
@@ -439,18 +440,6 @@ describe('scripts in the Action', () => {
 });
 
 describe('scripts under mutation', () => {
-  /** mulberry32: a small seeded generator, so every run makes the same mutants. */
-  function random(seed: number): () => number {
-    let state = seed >>> 0;
-    return () => {
-      state = (state + 0x6d2b79f5) >>> 0;
-      let t = state;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-
   /** One change in or next to the signature block, on the file's bytes (a UTF-16LE file's as units). */
   function mutate(base: Buffer, next: () => number): { bytes: Buffer; what: string } {
     const pick = (n: number) => Math.floor(next() * n);
