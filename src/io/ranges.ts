@@ -1,4 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
+import { UserError } from '../errors.js';
 
 export interface ByteRange {
   readonly start: number;
@@ -11,24 +12,29 @@ const CHUNK = 4 << 20;
 async function readExactly(handle: FileHandle, buffer: Buffer, offset: number): Promise<Buffer> {
   const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
   if (bytesRead !== buffer.length)
-    throw new Error(`the file changed while being read (at offset ${offset + bytesRead})`);
+    throw new UserError(`the file changed while being read (at offset ${offset + bytesRead})`);
   return buffer;
 }
 
+/** Bytes a one-read span may hold beyond its ranges (the PE checksum and directory entry between them). */
+const SMALL_GAP = 4096;
+
 /**
- * Streams the bytes of `ranges` (sorted, disjoint) in order through two reused buffers: the next read
- * runs (in libuv's thread pool) while the caller digests the current chunk, and never the whole file
- * is in memory.
+ * Streams the bytes of `ranges` in the order given (an MSI stream's sectors may run backwards)
+ * through two reused buffers: the next read runs (in libuv's thread pool) while the caller digests
+ * the current chunk, and never the whole file is in memory.
  */
 export async function readRanges(
   handle: FileHandle,
   ranges: readonly ByteRange[],
   onChunk: (chunk: Buffer, offset: number) => void | Promise<void>,
 ): Promise<void> {
-  // A small file's ranges are read at once, the few bytes between them included: one read, not three.
+  // Small ranges close together in file order are read at once, the few bytes between included.
   const start = ranges[0]?.start ?? 0;
   const end = ranges.at(-1)?.end ?? 0;
-  if (end - start <= CHUNK) {
+  const inOrder = ranges.every((range, i) => i === 0 || range.start >= ranges[i - 1].end);
+  const bytes = ranges.reduce((sum, range) => sum + range.end - range.start, 0);
+  if (inOrder && end - start <= CHUNK && end - start - bytes <= SMALL_GAP) {
     const span = await readExactly(handle, Buffer.allocUnsafe(end - start), start);
     for (const range of ranges)
       if (range.end > range.start)

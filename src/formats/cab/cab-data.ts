@@ -15,18 +15,6 @@ function isContext(value: asn1js.AsnType | undefined, tagNumber: number): value 
 }
 
 /**
- * The value osslsigncode writes (`cab_obsolete_link_get`): an SpcLink, file [2] = SpcString.unicode
- * "<<<Obsolete>>>", directly, not inside an SpcPeImageData.
- */
-export function encodeCabData(): asn1js.AsnType {
-  const unicode = Buffer.from('<<<Obsolete>>>', 'utf16le').swap16();
-  return new asn1js.Constructed({
-    idBlock: { tagClass: CONTEXT, tagNumber: 2 },
-    value: [new asn1js.Primitive({ idBlock: { tagClass: CONTEXT, tagNumber: 0 }, valueHex: unicode })],
-  });
-}
-
-/**
  * Why `type`/`value` is not a cabinet's indirect data, or undefined. Both peers' forms are accepted:
  * osslsigncode's bare SpcLink.file, and jsign's SpcPeImageData { flags BIT STRING, file [0] SpcLink }.
  * The link's content is not checked: it is obsolete, and the digest is what binds the file.

@@ -7,7 +7,8 @@ import { readFully, writeFully } from '../../io/exact-io.js';
 import type { FileEdit } from '../../io/in-place-edit.js';
 import { readRanges } from '../../io/ranges.js';
 import type { FileFormat, FileRewrite, IndirectData, SignableFile } from '../format.js';
-import { cabDataProblem, encodeCabData, SPC_CAB_DATA } from './cab-data.js';
+import { obsoleteLink } from '../../authenticode/obsolete-link.js';
+import { cabDataProblem, SPC_CAB_DATA } from './cab-data.js';
 import { readCabHeader, RESERVE_INSERT, RESERVE_SIZES, SIGNATURE_LENGTH, type CabHeader } from './header.js';
 import { paddedSignature, signatureFromBlob } from './signature-blob.js';
 import { hashedHeaderRanges, signedHeader } from './signed-header.js';
@@ -51,7 +52,8 @@ class CabFile implements SignableFile {
 
   /** Page hashes are a PE feature: for a cabinet, as in osslsigncode, the option has no effect. */
   async indirectData(hash: HashAlgorithm): Promise<IndirectData> {
-    return { type: SPC_CAB_DATA, value: encodeCabData(), hash, digest: await this.digest(hash) };
+    // osslsigncode's value (`cab_obsolete_link_get`): the bare SpcLink.file, not in an SpcPeImageData.
+    return { type: SPC_CAB_DATA, value: obsoleteLink(), hash, digest: await this.digest(hash) };
   }
 
   checkIndirectData(type: string, value: asn1js.AsnType | undefined): Promise<string | undefined> {

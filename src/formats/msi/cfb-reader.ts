@@ -1,6 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import { readFully } from '../../io/exact-io.js';
-import { UserError } from '../../errors.js';
+import { readRanges } from '../../io/ranges.js';
 import { corrupt, ENDOFCHAIN, FREESECT, MiniStream, Sectors, type FileRange } from './cfb-sectors.js';
 import { displayName } from './msi-names.js';
 
@@ -195,39 +195,12 @@ export async function readCompoundFile(handle: FileHandle, fileSize: number): Pr
   return { majorVersion, sectorSize, root };
 }
 
-/**
- * Reads a stream's bytes in order, `chunk` bytes at most per read through two reused buffers: the
- * next read runs while the caller handles the current chunk (which it must not keep).
- */
-export async function readStream(
+/** Streams a stream's bytes in order through `readRanges` (the caller must not keep a chunk). */
+export function readStream(
   handle: FileHandle,
   entry: CfbEntry,
   onChunk: (bytes: Buffer) => void | Promise<void>,
-  chunk = 4 << 20,
 ): Promise<void> {
-  const pieces: FileRange[] = [];
-  for (const { offset, length } of entry.ranges) {
-    for (let done = 0; done < length; done += chunk)
-      pieces.push({ offset: offset + done, length: Math.min(chunk, length - done) });
-  }
-  const size = Math.min(chunk, entry.size);
-  const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(pieces.length > 1 ? size : 0)];
-  const read = async (index: number): Promise<Buffer> => {
-    const { offset, length } = pieces[index];
-    const buffer = buffers[index % 2].subarray(0, length);
-    const { bytesRead } = await handle.read(buffer, 0, length, offset);
-    if (bytesRead !== length) throw new UserError('the file changed while being read');
-    return buffer;
-  };
-  let next = pieces.length ? read(0) : undefined;
-  try {
-    for (let index = 0; index < pieces.length; index++) {
-      const bytes = await next!;
-      next = index + 1 < pieces.length ? read(index + 1) : undefined;
-      await onChunk(bytes);
-    }
-  } finally {
-    // After a failure, no read is left in flight on a handle about to be closed.
-    await next?.catch(() => undefined);
-  }
+  const ranges = entry.ranges.map(({ offset, length }) => ({ start: offset, end: offset + length }));
+  return readRanges(handle, ranges, (bytes) => onChunk(bytes));
 }

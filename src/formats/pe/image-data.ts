@@ -1,16 +1,11 @@
 import * as asn1js from 'asn1js';
+import { obsoleteLink } from '../../authenticode/obsolete-link.js';
 import { PAGE_HASH_CLASS_ID } from './page-hashes.js';
 
 export const SPC_PE_IMAGE_DATA = '1.3.6.1.4.1.311.2.1.15';
 
 const context = (tagNumber: number, value: asn1js.AsnType[]) =>
   new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber }, value });
-
-/** SpcLink.file = SpcString.unicode "<<<Obsolete>>>": what signtool writes when there are no page hashes. */
-function obsoleteLink(): asn1js.AsnType {
-  const unicode = Buffer.from('<<<Obsolete>>>', 'utf16le').swap16();
-  return context(2, [new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: 0 }, valueHex: unicode })]);
-}
 
 /** SpcLink.moniker = SpcSerializedObject { classId, serializedData } carrying page hashes. */
 function pageHashLink(serializedPageHashes: Buffer): asn1js.AsnType {
