@@ -24,7 +24,11 @@ export class AuditLog {
 
   /** Appends `record` as one line, with the time first; resolves once it is on disk. */
   async write(record: Record<string, unknown>): Promise<void> {
-    await this.handle.write(`${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
+    const line = Buffer.from(`${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
+    // One write or none: finishing a short one later could land inside another request's line.
+    const { bytesWritten } = await this.handle.write(line);
+    if (bytesWritten !== line.length)
+      throw new Error(`the audit log took ${bytesWritten} of ${line.length} bytes (is the disk full?)`);
     await new Promise<void>((resolve, reject) => {
       this.waiting.push({ resolve, reject });
       if (!this.syncing) void this.flush();
