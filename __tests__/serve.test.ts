@@ -243,6 +243,42 @@ describe('vaultsign serve with a local key', () => {
       expect(everything.includes(secret)).toBe(false);
   });
 
+  it('signs a batch digest by digest: each its own result and audit line; a bad one fails alone', async () => {
+    const [first, second] = [signRequest(['a.dll']), signRequest(['b.dll'])];
+    const bad = { ...signRequest(['c.dll']).body, hash: 'md5' };
+    const reply = await client.call('POST', '/sign', {
+      token: idToken(),
+      body: { batch: [first.body, bad, second.body] },
+    });
+    expect(reply.status).toBe(200);
+    const results = reply.body.results as Record<string, unknown>[];
+    expect(results).toHaveLength(3);
+    expectValidSignature({ ...reply, body: results[0] }, first.data, leaf);
+    expect(results[1]).toEqual({ status: 400, error: expect.stringContaining('hash: expected one of') });
+    expectValidSignature({ ...reply, body: results[2] }, second.data, leaf);
+    const lines = (await auditLines(config)).slice(-3);
+    expect(lines.map((l) => [(l.files as string[])[0], l.result, l.status])).toEqual([
+      ['a.dll', 'signed', 200],
+      ['c.dll', 'refused', 400],
+      ['b.dll', 'signed', 200],
+    ]);
+    expect(lines[0].digest).toBe(first.digest.toString('hex'));
+
+    const tooMany = Array.from({ length: 65 }, () => signRequest().body);
+    const refused = await client.call('POST', '/sign', { token: idToken(), body: { batch: tooMany } });
+    expect(refused).toMatchObject({ status: 400, body: { error: expect.stringContaining('1 to 64') } });
+    const outsider = await client.call('POST', '/sign', {
+      token: idToken({ ref: 'refs/heads/feature' }),
+      body: { batch: [first.body, second.body] },
+    });
+    expect(outsider.status).toBe(403);
+    const audited = (await auditLines(config)).slice(-2);
+    expect(audited.map((l) => [(l.files as string[])[0], l.result, l.status])).toEqual([
+      ['a.dll', 'refused', 403],
+      ['b.dll', 'refused', 403],
+    ]);
+  });
+
   it('reloads the allow-list and the rate limit on SIGHUP; a bad config keeps the running one', async () => {
     await writeFile(config, '{ not json');
     serve.child.kill('SIGHUP');
@@ -265,8 +301,14 @@ describe('vaultsign serve with a local key', () => {
     const feature = idToken({ ref: 'refs/heads/feature' });
     const { data, body } = signRequest();
     expectValidSignature(await client.call('POST', '/sign', { token: feature, body }), data, leaf);
-    expect((await client.call('POST', '/sign', { token: feature, body })).status).toBe(200);
-    // Two a minute: the third is refused, with when to come back.
+    // Two a minute: of a batch of two, the second waits, with when to come back.
+    const batch = await client.call('POST', '/sign', { token: feature, body: { batch: [body, body] } });
+    expect(batch.status).toBe(200);
+    const results = batch.body.results as Record<string, unknown>[];
+    expect(results.map((r) => r.status ?? 200)).toEqual([200, 429]);
+    expect(results[1].retryAfterMs).toBeGreaterThan(1000);
+    expect(results[1].retryAfterMs).toBeLessThanOrEqual(30_000);
+    // A single request over the rate is refused as a whole, with Retry-After.
     const limited = await client.call('POST', '/sign', { token: feature, body });
     expect(limited.status).toBe(429);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);

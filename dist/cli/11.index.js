@@ -19,7 +19,7 @@ var errors = __webpack_require__(3916);
 
 
 /**
- * An append-only JSON-lines file: one line per request, written with one write (O_APPEND keeps
+ * An append-only JSON-lines file: one line per digest (or other request), a request's lines written with one write (O_APPEND keeps
  * lines whole with requests in parallel) and on disk (fdatasync) before the answer leaves. Waiting
  * writers share one fdatasync, so many requests at once cost one disk flush, not one each.
  */
@@ -38,13 +38,14 @@ class AuditLog {
         });
         return new AuditLog(handle, path);
     }
-    /** Appends `record` as one line, with the time first; resolves once it is on disk. */
-    async write(record) {
-        const line = Buffer.from(`${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
-        // One write or none: finishing a short one later could land inside another request's line.
-        const { bytesWritten } = await this.handle.write(line);
-        if (bytesWritten !== line.length)
-            throw new Error(`the audit log took ${bytesWritten} of ${line.length} bytes (is the disk full?)`);
+    /** Appends `records` as lines, with the time first, in one write; resolves once they are on disk. */
+    async write(records) {
+        const time = new Date().toISOString();
+        const lines = Buffer.from(records.map((record) => `${JSON.stringify({ time, ...record })}\n`).join(''));
+        // One write or none: finishing a short one later could land inside another request's lines.
+        const { bytesWritten } = await this.handle.write(lines);
+        if (bytesWritten !== lines.length)
+            throw new Error(`the audit log took ${bytesWritten} of ${lines.length} bytes (is the disk full?)`);
         await new Promise((resolve, reject) => {
             this.waiting.push({ resolve, reject });
             if (!this.syncing)
@@ -505,8 +506,9 @@ class RateLimiter {
 
 
 
-/** A sign request is a digest and a few file names. */
-const MAX_BODY = 64 << 10;
+/** A sign request is a digest and a few file names, or a batch of up to MAX_BATCH of them. */
+const MAX_BODY = 1 << 20;
+const MAX_BATCH = 64;
 const HASHES = ['sha256', 'sha384', 'sha512'];
 /** An answer other than success, with what the audit log records. */
 class Answer extends Error {
@@ -531,17 +533,28 @@ async function readBody(request) {
     }
     return Buffer.concat(chunks);
 }
-/** Parses a sign request as far as it goes: the audit log records what could be read, even of a refusal. */
-function parseSignRequest(body) {
+/** The digests of a body: `{digest, hash, files}` alone, or a list of them under `batch`. */
+function parseSignBody(body) {
     let value;
     try {
         value = JSON.parse(body.toString('utf8'));
     }
     catch {
-        return { partial: {}, problem: 'the body is not JSON' };
+        return { items: [{ partial: {}, problem: 'the body is not JSON' }], batch: false };
     }
+    const batch = typeof value === 'object' && value !== null && 'batch' in value ? value.batch : undefined;
+    if (batch === undefined)
+        return { items: [parseSignItem(value)], batch: false };
+    if (!Array.isArray(batch) || batch.length === 0 || batch.length > MAX_BATCH)
+        return {
+            items: [{ partial: {}, problem: `batch: expected a list of 1 to ${MAX_BATCH} sign requests` }],
+            batch: false,
+        };
+    return { items: batch.map(parseSignItem), batch: true };
+}
+function parseSignItem(value) {
     if (typeof value !== 'object' || value === null)
-        return { partial: {}, problem: 'the body is not a JSON object' };
+        return { partial: {}, problem: 'the sign request is not a JSON object' };
     const { digest, hash, files } = value;
     const names = Array.isArray(files) ? files.filter((f) => typeof f === 'string') : [];
     const partial = {
@@ -562,6 +575,7 @@ function parseSignRequest(body) {
         return { partial, problem: 'files: expected a list of file names' };
     return { request: { digest: bytes, hash: hash, files: names }, partial };
 }
+const resultOf = (status) => (status === 200 ? 'signed' : status === 502 ? 'failed' : 'refused');
 function auditedCaller(caller) {
     if (!caller)
         return null;
@@ -668,15 +682,27 @@ class SigningServer {
             remote: request.socket.remoteAddress,
             caller: null,
         };
+        // Every digest of the request is a line of its own, refused ones included.
+        let items = [{ partial: {} }];
+        const lines = (outcomes) => items.map((item, i) => {
+            const { status, error } = outcomes[i];
+            return {
+                ...record,
+                ...item.partial,
+                result: resultOf(status),
+                status,
+                ...(error && { reason: error }),
+            };
+        });
         try {
             const routes = { '/sign': 'POST', '/certificate': 'GET' };
             if (!routes[path])
                 throw new Answer(404, `no such endpoint: ${path} (use POST /sign, GET /certificate, GET /healthz)`);
             if (request.method !== routes[path])
                 throw new Answer(405, `${path} takes ${routes[path]}`, { Allow: routes[path] });
-            const body = path === '/sign' ? await readBody(request) : Buffer.alloc(0);
-            const parsed = path === '/sign' ? parseSignRequest(body) : undefined;
-            Object.assign(record, parsed?.partial);
+            const parsed = path === '/sign' ? parseSignBody(await readBody(request)) : undefined;
+            if (parsed)
+                items = parsed.items;
             const caller = await this.auth.authenticate(request.headers.authorization).catch((error) => {
                 if (error instanceof Refusal) {
                     record.caller = auditedCaller(error.caller);
@@ -685,57 +711,73 @@ class SigningServer {
                 throw error;
             });
             record.caller = auditedCaller(caller);
-            if (path === '/certificate') {
-                await this.audit.write({ ...record, result: 'answered', status: 200 });
+            if (!parsed) {
+                await this.audit.write([{ ...record, result: 'answered', status: 200 }]);
                 return await this.send(response, 200, {
                     certificates: this.key.chain().map((c) => c.toString('base64')),
                 });
             }
-            const waitMs = this.limiter.take(callerKey(caller));
-            if (waitMs > 0)
-                throw new Answer(429, `over ${this.limiter.perMinute} signatures a minute for this caller`, {
-                    'Retry-After': String(Math.ceil(waitMs / 1000)),
-                });
-            if (!parsed?.request)
-                throw new Answer(400, parsed?.problem ?? 'bad request');
-            const { hash, digest } = parsed.request;
-            let answer;
-            try {
-                answer = await this.key.sign(hash, digest);
-            }
-            catch (error) {
-                throw new Answer(502, `${this.key.ready.description} failed to sign: ${(0,errors/* messageOf */.bD)(error)}`);
-            }
+            const outcomes = await Promise.all(items.map((item) => this.signItem(item, caller)));
             // No signature leaves without its audit line on disk.
-            await this.audit.write({ ...record, result: 'signed', status: 200 }).catch((error) => {
-                this.report(`error: audit log ${this.audit.path}: ${(0,errors/* messageOf */.bD)(error)}; signature withheld`);
-                throw new Answer(500, 'the audit log cannot be written; the signature is withheld');
+            await this.audit.write(lines(outcomes)).catch((error) => {
+                const signed = outcomes.some((o) => o.signature);
+                this.report(`error: audit log ${this.audit.path}: ${(0,errors/* messageOf */.bD)(error)}${signed ? '; signature withheld' : ''}`);
+                if (signed)
+                    throw new Answer(500, 'the audit log cannot be written; the signature is withheld');
             });
-            return await this.send(response, 200, {
-                signature: answer.signature.toString('base64'),
-                certificates: answer.certificates.map((c) => c.toString('base64')),
-            });
+            if (parsed.batch)
+                return await this.send(response, 200, { results: outcomes.map(answerOf) });
+            const [outcome] = outcomes;
+            if (outcome.signature)
+                return await this.send(response, 200, answerOf(outcome));
+            const wait = outcome.retryAfterMs && { 'Retry-After': String(Math.ceil(outcome.retryAfterMs / 1000)) };
+            return await this.send(response, outcome.status, { error: outcome.error }, wait || {});
         }
         catch (error) {
             if (!(error instanceof Answer))
                 throw error;
-            if (error.status !== 500) {
-                const result = error.status === 502 ? 'failed' : 'refused';
+            if (error.status !== 500)
                 await this.audit
-                    .write({ ...record, result, status: error.status, reason: error.message })
+                    .write(lines(items.map(() => ({ status: error.status, error: error.message }))))
                     .catch((failure) => this.report(`error: audit log ${this.audit.path}: ${(0,errors/* messageOf */.bD)(failure)}`));
-            }
             return this.send(response, error.status, { error: error.message }, error.headers);
         }
     }
+    /** Signs one digest of a request, within the caller's rate. */
+    async signItem(item, caller) {
+        if (!item.request)
+            return { status: 400, error: item.problem };
+        const waitMs = this.limiter.take(callerKey(caller));
+        if (waitMs > 0)
+            return {
+                status: 429,
+                error: `over ${this.limiter.perMinute} signatures a minute for this caller`,
+                retryAfterMs: waitMs,
+            };
+        try {
+            return { status: 200, signature: await this.key.sign(item.request.hash, item.request.digest) };
+        }
+        catch (error) {
+            return { status: 502, error: `${this.key.ready.description} failed to sign: ${(0,errors/* messageOf */.bD)(error)}` };
+        }
+    }
+}
+/** A signature with its chain, or why there is none (and, when throttled, when to come back). */
+function answerOf({ signature, status, error, retryAfterMs }) {
+    return signature
+        ? {
+            signature: signature.signature.toString('base64'),
+            certificates: signature.certificates.map((c) => c.toString('base64')),
+        }
+        : { status, error, ...(retryAfterMs && { retryAfterMs }) };
 }
 
 // EXTERNAL MODULE: ./src/signers/digest-signature.ts + 7 modules
 var digest_signature = __webpack_require__(6114);
 // EXTERNAL MODULE: ./src/signers/issuer-chain.ts
 var issuer_chain = __webpack_require__(4072);
-// EXTERNAL MODULE: ./src/signers/key-stores.ts + 14 modules
-var key_stores = __webpack_require__(7955);
+// EXTERNAL MODULE: ./src/signers/key-stores.ts + 15 modules
+var key_stores = __webpack_require__(554);
 ;// CONCATENATED MODULE: ./src/serve/signing-key.ts
 
 

@@ -2,7 +2,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { UserError, messageOf } from '../errors.js';
 
 /**
- * An append-only JSON-lines file: one line per request, written with one write (O_APPEND keeps
+ * An append-only JSON-lines file: one line per digest (or other request), a request's lines written with one write (O_APPEND keeps
  * lines whole with requests in parallel) and on disk (fdatasync) before the answer leaves. Waiting
  * writers share one fdatasync, so many requests at once cost one disk flush, not one each.
  */
@@ -22,13 +22,14 @@ export class AuditLog {
     return new AuditLog(handle, path);
   }
 
-  /** Appends `record` as one line, with the time first; resolves once it is on disk. */
-  async write(record: Record<string, unknown>): Promise<void> {
-    const line = Buffer.from(`${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
-    // One write or none: finishing a short one later could land inside another request's line.
-    const { bytesWritten } = await this.handle.write(line);
-    if (bytesWritten !== line.length)
-      throw new Error(`the audit log took ${bytesWritten} of ${line.length} bytes (is the disk full?)`);
+  /** Appends `records` as lines, with the time first, in one write; resolves once they are on disk. */
+  async write(records: readonly Record<string, unknown>[]): Promise<void> {
+    const time = new Date().toISOString();
+    const lines = Buffer.from(records.map((record) => `${JSON.stringify({ time, ...record })}\n`).join(''));
+    // One write or none: finishing a short one later could land inside another request's lines.
+    const { bytesWritten } = await this.handle.write(lines);
+    if (bytesWritten !== lines.length)
+      throw new Error(`the audit log took ${bytesWritten} of ${lines.length} bytes (is the disk full?)`);
     await new Promise<void>((resolve, reject) => {
       this.waiting.push({ resolve, reject });
       if (!this.syncing) void this.flush();

@@ -7,10 +7,12 @@ import { AuditLog } from './audit-log.js';
 import { Authenticator, callerKey, Refusal, type Caller } from './auth.js';
 import type { Access, ServeConfig } from './config.js';
 import { RateLimiter } from './rate-limit.js';
+import type { DigestSignature } from '../signers/signer.js';
 import type { ServedKey } from './signing-key.js';
 
-/** A sign request is a digest and a few file names. */
-const MAX_BODY = 64 << 10;
+/** A sign request is a digest and a few file names, or a batch of up to MAX_BATCH of them. */
+const MAX_BODY = 1 << 20;
+const MAX_BATCH = 64;
 const HASHES: readonly HashAlgorithm[] = ['sha256', 'sha384', 'sha512'];
 
 /** An answer other than success, with what the audit log records. */
@@ -30,6 +32,21 @@ interface SignRequest {
   readonly files: readonly string[];
 }
 
+/** One digest of a request, read as far as it goes: the audit log records what could be read, even of a refusal. */
+interface SignItem {
+  readonly request?: SignRequest;
+  readonly partial: Record<string, unknown>;
+  readonly problem?: string;
+}
+
+/** What became of one digest. */
+interface Outcome {
+  readonly status: number;
+  readonly signature?: DigestSignature;
+  readonly error?: string;
+  readonly retryAfterMs?: number;
+}
+
 async function readBody(request: IncomingMessage): Promise<Buffer> {
   if (Number(request.headers['content-length'] ?? 0) > MAX_BODY)
     throw new Answer(413, `the body exceeds ${MAX_BODY} bytes`);
@@ -43,20 +60,27 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Parses a sign request as far as it goes: the audit log records what could be read, even of a refusal. */
-function parseSignRequest(body: Buffer): {
-  request?: SignRequest;
-  partial: Record<string, unknown>;
-  problem?: string;
-} {
+/** The digests of a body: `{digest, hash, files}` alone, or a list of them under `batch`. */
+function parseSignBody(body: Buffer): { items: SignItem[]; batch: boolean } {
   let value: unknown;
   try {
     value = JSON.parse(body.toString('utf8'));
   } catch {
-    return { partial: {}, problem: 'the body is not JSON' };
+    return { items: [{ partial: {}, problem: 'the body is not JSON' }], batch: false };
   }
+  const batch = typeof value === 'object' && value !== null && 'batch' in value ? value.batch : undefined;
+  if (batch === undefined) return { items: [parseSignItem(value)], batch: false };
+  if (!Array.isArray(batch) || batch.length === 0 || batch.length > MAX_BATCH)
+    return {
+      items: [{ partial: {}, problem: `batch: expected a list of 1 to ${MAX_BATCH} sign requests` }],
+      batch: false,
+    };
+  return { items: batch.map(parseSignItem), batch: true };
+}
+
+function parseSignItem(value: unknown): SignItem {
   if (typeof value !== 'object' || value === null)
-    return { partial: {}, problem: 'the body is not a JSON object' };
+    return { partial: {}, problem: 'the sign request is not a JSON object' };
   const { digest, hash, files } = value as Record<string, unknown>;
   const names = Array.isArray(files) ? files.filter((f): f is string => typeof f === 'string') : [];
   const partial: Record<string, unknown> = {
@@ -76,6 +100,8 @@ function parseSignRequest(body: Buffer): {
     return { partial, problem: 'files: expected a list of file names' };
   return { request: { digest: bytes, hash: hash as HashAlgorithm, files: names }, partial };
 }
+
+const resultOf = (status: number) => (status === 200 ? 'signed' : status === 502 ? 'failed' : 'refused');
 
 function auditedCaller(caller: Caller | undefined): unknown {
   if (!caller) return null;
@@ -194,15 +220,27 @@ export class SigningServer {
       remote: request.socket.remoteAddress,
       caller: null,
     };
+    // Every digest of the request is a line of its own, refused ones included.
+    let items: SignItem[] = [{ partial: {} }];
+    const lines = (outcomes: readonly Outcome[]) =>
+      items.map((item, i) => {
+        const { status, error } = outcomes[i];
+        return {
+          ...record,
+          ...item.partial,
+          result: resultOf(status),
+          status,
+          ...(error && { reason: error }),
+        };
+      });
     try {
       const routes: Record<string, string> = { '/sign': 'POST', '/certificate': 'GET' };
       if (!routes[path])
         throw new Answer(404, `no such endpoint: ${path} (use POST /sign, GET /certificate, GET /healthz)`);
       if (request.method !== routes[path])
         throw new Answer(405, `${path} takes ${routes[path]}`, { Allow: routes[path] });
-      const body = path === '/sign' ? await readBody(request) : Buffer.alloc(0);
-      const parsed = path === '/sign' ? parseSignRequest(body) : undefined;
-      Object.assign(record, parsed?.partial);
+      const parsed = path === '/sign' ? parseSignBody(await readBody(request)) : undefined;
+      if (parsed) items = parsed.items;
       const caller = await this.auth.authenticate(request.headers.authorization).catch((error: unknown) => {
         if (error instanceof Refusal) {
           record.caller = auditedCaller(error.caller);
@@ -211,45 +249,62 @@ export class SigningServer {
         throw error;
       });
       record.caller = auditedCaller(caller);
-      if (path === '/certificate') {
-        await this.audit.write({ ...record, result: 'answered', status: 200 });
+      if (!parsed) {
+        await this.audit.write([{ ...record, result: 'answered', status: 200 }]);
         return await this.send(response, 200, {
           certificates: this.key.chain().map((c) => c.toString('base64')),
         });
       }
-      const waitMs = this.limiter.take(callerKey(caller));
-      if (waitMs > 0)
-        throw new Answer(429, `over ${this.limiter.perMinute} signatures a minute for this caller`, {
-          'Retry-After': String(Math.ceil(waitMs / 1000)),
-        });
-      if (!parsed?.request) throw new Answer(400, parsed?.problem ?? 'bad request');
-      const { hash, digest } = parsed.request;
-      let answer;
-      try {
-        answer = await this.key.sign(hash, digest);
-      } catch (error) {
-        throw new Answer(502, `${this.key.ready.description} failed to sign: ${messageOf(error)}`);
-      }
+      const outcomes = await Promise.all(items.map((item) => this.signItem(item, caller)));
       // No signature leaves without its audit line on disk.
-      await this.audit.write({ ...record, result: 'signed', status: 200 }).catch((error: unknown) => {
-        this.report(`error: audit log ${this.audit.path}: ${messageOf(error)}; signature withheld`);
-        throw new Answer(500, 'the audit log cannot be written; the signature is withheld');
+      await this.audit.write(lines(outcomes)).catch((error: unknown) => {
+        const signed = outcomes.some((o) => o.signature);
+        this.report(
+          `error: audit log ${this.audit.path}: ${messageOf(error)}${signed ? '; signature withheld' : ''}`,
+        );
+        if (signed) throw new Answer(500, 'the audit log cannot be written; the signature is withheld');
       });
-      return await this.send(response, 200, {
-        signature: answer.signature.toString('base64'),
-        certificates: answer.certificates.map((c) => c.toString('base64')),
-      });
+      if (parsed.batch) return await this.send(response, 200, { results: outcomes.map(answerOf) });
+      const [outcome] = outcomes;
+      if (outcome.signature) return await this.send(response, 200, answerOf(outcome));
+      const wait = outcome.retryAfterMs && { 'Retry-After': String(Math.ceil(outcome.retryAfterMs / 1000)) };
+      return await this.send(response, outcome.status, { error: outcome.error }, wait || {});
     } catch (error) {
       if (!(error instanceof Answer)) throw error;
-      if (error.status !== 500) {
-        const result = error.status === 502 ? 'failed' : 'refused';
+      if (error.status !== 500)
         await this.audit
-          .write({ ...record, result, status: error.status, reason: error.message })
+          .write(lines(items.map(() => ({ status: error.status, error: error.message }))))
           .catch((failure: unknown) =>
             this.report(`error: audit log ${this.audit.path}: ${messageOf(failure)}`),
           );
-      }
       return this.send(response, error.status, { error: error.message }, error.headers);
     }
   }
+
+  /** Signs one digest of a request, within the caller's rate. */
+  private async signItem(item: SignItem, caller: Caller): Promise<Outcome> {
+    if (!item.request) return { status: 400, error: item.problem };
+    const waitMs = this.limiter.take(callerKey(caller));
+    if (waitMs > 0)
+      return {
+        status: 429,
+        error: `over ${this.limiter.perMinute} signatures a minute for this caller`,
+        retryAfterMs: waitMs,
+      };
+    try {
+      return { status: 200, signature: await this.key.sign(item.request.hash, item.request.digest) };
+    } catch (error) {
+      return { status: 502, error: `${this.key.ready.description} failed to sign: ${messageOf(error)}` };
+    }
+  }
+}
+
+/** A signature with its chain, or why there is none (and, when throttled, when to come back). */
+function answerOf({ signature, status, error, retryAfterMs }: Outcome): Record<string, unknown> {
+  return signature
+    ? {
+        signature: signature.signature.toString('base64'),
+        certificates: signature.certificates.map((c) => c.toString('base64')),
+      }
+    : { status, error, ...(retryAfterMs && { retryAfterMs }) };
 }

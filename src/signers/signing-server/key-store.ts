@@ -9,8 +9,10 @@ import { retry } from '../../io/retry.js';
 import { checkSigningCertificate } from '../certificate-checks.js';
 import { withCertificates, type KeyStore, type KeyStoreContext } from '../key-store.js';
 import { missingLeafIssuer } from '../leaf-issuer.js';
+import type { DigestSignature } from '../signer.js';
 import { ThrottleGate } from '../throttle-gate.js';
 import { MAX_THROTTLED } from '../throttling-policy.js';
+import { DigestBatcher, type ItemAnswer } from './digest-batcher.js';
 
 /** A signature and a chain are a few KB; a server in front of a busy token may queue a call a while. */
 const REPLY_LIMITS = {
@@ -87,8 +89,7 @@ function explain(error: unknown, origin: string): Error {
 }
 
 /** One JSON call to the server: throttling waits at the shared gate; failures and timeouts are retried. */
-function caller(url: URL, bearer: () => Promise<string>) {
-  const gate = new ThrottleGate();
+function caller(url: URL, bearer: () => Promise<string>, gate: ThrottleGate) {
   return async (path: string, body: unknown, signal?: AbortSignal): Promise<Record<string, unknown>> => {
     const target = new URL(path, url).toString();
     const reply = await retry(
@@ -147,6 +148,34 @@ function base64List(value: unknown, what: string, origin: string): Buffer[] {
   return value.map((v: string) => Buffer.from(v, 'base64'));
 }
 
+interface SignItem {
+  readonly digest: string;
+  readonly hash: HashAlgorithm;
+  readonly files: readonly string[];
+}
+
+/** One result of a batch: a signature with its chain, or the server's reason (and wait) for none. */
+function itemAnswer(
+  result: Record<string, unknown>,
+  origin: string,
+  chainOf: (certificates: unknown) => Buffer[],
+): ItemAnswer<DigestSignature> {
+  if (result?.signature !== undefined) {
+    const [signature] = base64List([result.signature], 'signature', origin);
+    return { value: { signature, certificates: chainOf(result.certificates) } };
+  }
+  const reason = typeof result?.error === 'string' ? result.error : 'no signature and no reason';
+  const error = new UserError(`signing server ${origin}: HTTP ${String(result?.status)}: ${reason}`);
+  if (result?.status !== 429) return { error };
+  const retryAfterMs = typeof result.retryAfterMs === 'number' ? result.retryAfterMs : 1000;
+  return {
+    error: new UserError(
+      `${error.message}; it throttled this file ${MAX_THROTTLED} times in a row: lower the concurrency input or raise the server's rateLimit`,
+    ),
+    retryAfterMs,
+  };
+}
+
 /**
  * A key held by a `vaultsign serve` elsewhere (a machine with the USB token or HSM): only digests
  * travel. The certificate is read, with this job's credentials, before any file is touched; each
@@ -170,7 +199,8 @@ export const signingServerKeyStore: KeyStore = {
       );
     return {
       async open(context) {
-        const call = caller(url, bearerOf(inputs, context));
+        const gate = new ThrottleGate();
+        const call = caller(url, bearerOf(inputs, context), gate);
         const chain = withCertificates(
           base64List(
             (await call('certificate', undefined, context.signal)).certificates,
@@ -185,27 +215,35 @@ export const signingServerKeyStore: KeyStore = {
         );
         const missing = missingLeafIssuer(chain);
         let latest: { text: string; chain: Buffer[] } = { text: '', chain };
+        /** The same chain as the last answer is handed on as the same array: the core parses it once. */
+        const chainOf = (certificates: unknown) => {
+          const text = JSON.stringify(certificates);
+          if (text !== latest.text)
+            latest = {
+              text,
+              chain: withCertificates(
+                base64List(certificates, 'certificates', url.origin),
+                context.additionalCertificates,
+              ),
+            };
+          return latest.chain;
+        };
+        const batcher = new DigestBatcher<SignItem, DigestSignature>(
+          async (items, signal) => {
+            const { results } = await call('sign', { batch: items }, signal);
+            if (!Array.isArray(results) || results.length !== items.length)
+              throw new UserError(
+                `signing server ${url.origin}: the answer holds no result for each digest; is it a vaultsign serve?`,
+              );
+            return results.map((result: Record<string, unknown>) => itemAnswer(result, url.origin, chainOf));
+          },
+          (retryAfterMs) => gate.close(retryAfterMs),
+          { maxBatch: 32, maxInFlight: 8, lingerMs: 5, maxThrottled: MAX_THROTTLED },
+        );
         return {
           signer: {
-            async signDigest(hash: HashAlgorithm, digest: Buffer, signal?: AbortSignal, file?: string) {
-              const answer = await call(
-                'sign',
-                { digest: digest.toString('base64'), hash, files: file ? [file] : [] },
-                signal,
-              );
-              const [signature] = base64List([answer.signature], 'signature', url.origin);
-              const text = JSON.stringify(answer.certificates);
-              // The same chain as the last answer is handed on as the same array: the core parses it once.
-              if (text !== latest.text)
-                latest = {
-                  text,
-                  chain: withCertificates(
-                    base64List(answer.certificates, 'certificates', url.origin),
-                    context.additionalCertificates,
-                  ),
-                };
-              return { signature, certificates: latest.chain };
-            },
+            signDigest: (hash: HashAlgorithm, digest: Buffer, signal?: AbortSignal, file?: string) =>
+              batcher.submit({ digest: digest.toString('base64'), hash, files: file ? [file] : [] }, signal),
           },
           certificate,
           warnings: missing ? [missing] : [],
