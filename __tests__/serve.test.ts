@@ -318,6 +318,20 @@ describe('vaultsign serve with a local key', () => {
   });
 
   it('on SIGTERM stops accepting, answers the request in flight, then exits 0', async () => {
+    // A caller that hangs up halfway through its request (a cancelled job) must not hold up the stop.
+    const quitter = serveClient(serve.url, pki.https.ca);
+    const hungUp = quitter
+      .call('POST', '/sign', {
+        token: STATIC_TOKEN,
+        body: signRequest(['gone.dll']).body,
+        during: async (req) => {
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          req.destroy();
+        },
+      })
+      .catch(() => 'hung up');
+    expect(await hungUp).toBe('hung up');
+    quitter.close();
     const { data, body } = signRequest(['last.dll']);
     const late = serveClient(serve.url, pki.https.ca);
     const reply = late.call('POST', '/sign', {
@@ -342,7 +356,16 @@ describe('vaultsign serve with a local key', () => {
     late.close();
     expect(await serve.exited).toEqual({ code: 0, signal: null });
     expect(serve.stdout()).toContain('vaultsign serve: stopped');
+    expect(serve.stderr()).not.toContain('unexpected error');
     const lines = await auditLines(config);
+    expect(lines.find((l) => (l.files as string[] | undefined)?.[0] === 'gone.dll')).toBeUndefined();
+    expect(lines.filter((l) => l.result === 'cancelled')).toEqual([
+      expect.objectContaining({
+        request: 'POST /sign',
+        status: 499,
+        reason: expect.stringContaining('closed'),
+      }),
+    ]);
     expect(lines.at(-1)).toMatchObject({
       files: ['last.dll'],
       result: 'signed',
@@ -416,11 +439,44 @@ describe('vaultsign serve with a PKCS#11 token (SoftHSM2 behind pkcs11-spy)', ()
       );
       expect(await spyCallsSerial(spyLog)).toBe(true);
       // The key store's probe and the server's at start-up, then the 50: none lost, none repeated.
-      expect((await spyCalls(spyLog)).filter((c) => c.name === 'C_Sign')).toHaveLength(52);
+      const signCalls = async () => (await spyCalls(spyLog)).filter((c) => c.name === 'C_Sign').length;
+      expect(await signCalls()).toBe(52);
+
+      // A caller that hangs up once the token is on its batch: the digests still queued are dropped.
+      const batch = Array.from({ length: 64 }, (_, i) => signRequest([`batch${i}.dll`]).body);
+      const quitter = serveClient(serve.url, pki.https.ca);
+      const hungUp = quitter
+        .call('POST', '/sign', {
+          token: idToken(),
+          body: { batch },
+          during: async (req) => {
+            void (async () => {
+              while ((await signCalls()) === 52) await new Promise((resolve) => setTimeout(resolve, 2));
+              req.destroy();
+            })();
+          },
+        })
+        .catch(() => 'hung up');
+      expect(await hungUp).toBe('hung up');
+      quitter.close();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const outcomes = (await auditLines(config))
+        .filter((l) => /^batch\d+\.dll$/.test((l.files as string[])[0]))
+        .map((l) => l.result);
+      expect(outcomes).toHaveLength(64);
+      const cancelled = outcomes.filter((result) => result === 'cancelled').length;
+      expect(cancelled).toBeGreaterThan(0);
+      expect(outcomes.filter((result) => result === 'signed')).toHaveLength(64 - cancelled);
+      expect(await signCalls()).toBe(52 + 64 - cancelled);
+      console.log(
+        `serve: a caller hung up during a batch of 64: ${64 - cancelled} signed, ${cancelled} dropped`,
+      );
       serve.child.kill('SIGTERM');
       expect(await serve.exited).toEqual({ code: 0, signal: null });
       expect((await spyCalls(spyLog)).map((c) => c.name)).toContain('C_Finalize');
-      expect((await auditLines(config)).filter((l) => l.result === 'signed')).toHaveLength(50);
+      expect((await auditLines(config)).filter((l) => l.result === 'signed')).toHaveLength(
+        50 + 64 - cancelled,
+      );
       const everything = `${await readFile(`${config}.audit.jsonl`, 'utf8')}${serve.stdout()}${serve.stderr()}`;
       expect(everything.includes(pin)).toBe(false);
     } finally {

@@ -525,11 +525,18 @@ async function readBody(request) {
         throw new Answer(413, `the body exceeds ${MAX_BODY} bytes`);
     const chunks = [];
     let size = 0;
-    for await (const chunk of request) {
-        size += chunk.length;
-        if (size > MAX_BODY)
-            throw new Answer(413, `the body exceeds ${MAX_BODY} bytes`);
-        chunks.push(chunk);
+    try {
+        for await (const chunk of request) {
+            size += chunk.length;
+            if (size > MAX_BODY)
+                throw new Answer(413, `the body exceeds ${MAX_BODY} bytes`);
+            chunks.push(chunk);
+        }
+    }
+    catch (error) {
+        if (error instanceof Answer)
+            throw error;
+        throw new Answer(CLOSED, 'the caller closed the connection before its request was whole');
     }
     return Buffer.concat(chunks);
 }
@@ -575,7 +582,10 @@ function parseSignItem(value) {
         return { partial, problem: 'files: expected a list of file names' };
     return { request: { digest: bytes, hash: hash, files: names }, partial };
 }
-const resultOf = (status) => (status === 200 ? 'signed' : status === 502 ? 'failed' : 'refused');
+/** The status of a request whose caller hung up (nginx's "client closed request"): logged, never sent. */
+const CLOSED = 499;
+const RESULTS = { 200: 'signed', 502: 'failed', [CLOSED]: 'cancelled' };
+const resultOf = (status) => RESULTS[status] ?? 'refused';
 function auditedCaller(caller) {
     if (!caller)
         return null;
@@ -668,7 +678,13 @@ class SigningServer {
             ...(this.stopping ? { Connection: 'close' } : {}),
             ...headers,
         });
-        return new Promise((resolve) => response.end(body, resolve));
+        // The callback of end() never comes when the caller has hung up: 'close' (or having closed) says so.
+        return new Promise((resolve) => {
+            if (response.closed)
+                return resolve();
+            response.once('close', resolve);
+            response.end(body, resolve);
+        });
     }
     async route(request, response) {
         const path = (request.url ?? '/').split('?')[0];
@@ -717,7 +733,10 @@ class SigningServer {
                     certificates: this.key.chain().map((c) => c.toString('base64')),
                 });
             }
-            const outcomes = await Promise.all(items.map((item) => this.signItem(item, caller)));
+            // A caller that hung up (a cancelled job) is not worth the key's time: what it still waits for is dropped.
+            const hungUp = new AbortController();
+            response.once('close', () => hungUp.abort(new Error('the caller closed the connection')));
+            const outcomes = await Promise.all(items.map((item) => this.signItem(item, caller, hungUp.signal)));
             // No signature leaves without its audit line on disk.
             await this.audit.write(lines(outcomes)).catch((error) => {
                 const signed = outcomes.some((o) => o.signature);
@@ -744,7 +763,7 @@ class SigningServer {
         }
     }
     /** Signs one digest of a request, within the caller's rate. */
-    async signItem(item, caller) {
+    async signItem(item, caller, hungUp) {
         if (!item.request)
             return { status: 400, error: item.problem };
         const waitMs = this.limiter.take(callerKey(caller));
@@ -755,9 +774,11 @@ class SigningServer {
                 retryAfterMs: waitMs,
             };
         try {
-            return { status: 200, signature: await this.key.sign(item.request.hash, item.request.digest) };
+            return { status: 200, signature: await this.key.sign(item.request.hash, item.request.digest, hungUp) };
         }
         catch (error) {
+            if (hungUp.aborted)
+                return { status: CLOSED, error: 'not signed: the caller closed the connection first' };
             return { status: 502, error: `${this.key.ready.description} failed to sign: ${(0,errors/* messageOf */.bD)(error)}` };
         }
     }
@@ -796,7 +817,7 @@ async function openServedKey(inputs, env, notes) {
     const ready = await configured.open({ env, mask: () => undefined, additionalCertificates });
     notes.push(...ready.warnings);
     try {
-        const sign = (hash, digest) => ready.signer.signDigest(hash, digest);
+        const sign = (hash, digest, signal) => ready.signer.signDigest(hash, digest, signal);
         const probe = (0,external_node_crypto_.createHash)('sha256').update((0,external_node_crypto_.randomBytes)(32)).digest();
         const first = await sign('sha256', probe);
         const leaf = new external_node_crypto_.X509Certificate(first.certificates[0]);
@@ -806,8 +827,8 @@ async function openServedKey(inputs, env, notes) {
         return {
             ready,
             chain: () => chain,
-            async sign(hash, digest) {
-                const answer = await sign(hash, digest);
+            async sign(hash, digest, signal) {
+                const answer = await sign(hash, digest, signal);
                 chain = answer.certificates;
                 return answer;
             },

@@ -52,10 +52,15 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
     throw new Answer(413, `the body exceeds ${MAX_BODY} bytes`);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw new Answer(413, `the body exceeds ${MAX_BODY} bytes`);
-    chunks.push(chunk);
+  try {
+    for await (const chunk of request as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_BODY) throw new Answer(413, `the body exceeds ${MAX_BODY} bytes`);
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    if (error instanceof Answer) throw error;
+    throw new Answer(CLOSED, 'the caller closed the connection before its request was whole');
   }
   return Buffer.concat(chunks);
 }
@@ -101,7 +106,10 @@ function parseSignItem(value: unknown): SignItem {
   return { request: { digest: bytes, hash: hash as HashAlgorithm, files: names }, partial };
 }
 
-const resultOf = (status: number) => (status === 200 ? 'signed' : status === 502 ? 'failed' : 'refused');
+/** The status of a request whose caller hung up (nginx's "client closed request"): logged, never sent. */
+const CLOSED = 499;
+const RESULTS: Record<number, string> = { 200: 'signed', 502: 'failed', [CLOSED]: 'cancelled' };
+const resultOf = (status: number) => RESULTS[status] ?? 'refused';
 
 function auditedCaller(caller: Caller | undefined): unknown {
   if (!caller) return null;
@@ -205,7 +213,12 @@ export class SigningServer {
       ...(this.stopping ? { Connection: 'close' } : {}),
       ...headers,
     });
-    return new Promise<void>((resolve) => response.end(body, resolve));
+    // The callback of end() never comes when the caller has hung up: 'close' (or having closed) says so.
+    return new Promise<void>((resolve) => {
+      if (response.closed) return resolve();
+      response.once('close', resolve);
+      response.end(body, resolve);
+    });
   }
 
   private async route(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -255,7 +268,10 @@ export class SigningServer {
           certificates: this.key.chain().map((c) => c.toString('base64')),
         });
       }
-      const outcomes = await Promise.all(items.map((item) => this.signItem(item, caller)));
+      // A caller that hung up (a cancelled job) is not worth the key's time: what it still waits for is dropped.
+      const hungUp = new AbortController();
+      response.once('close', () => hungUp.abort(new Error('the caller closed the connection')));
+      const outcomes = await Promise.all(items.map((item) => this.signItem(item, caller, hungUp.signal)));
       // No signature leaves without its audit line on disk.
       await this.audit.write(lines(outcomes)).catch((error: unknown) => {
         const signed = outcomes.some((o) => o.signature);
@@ -282,7 +298,7 @@ export class SigningServer {
   }
 
   /** Signs one digest of a request, within the caller's rate. */
-  private async signItem(item: SignItem, caller: Caller): Promise<Outcome> {
+  private async signItem(item: SignItem, caller: Caller, hungUp: AbortSignal): Promise<Outcome> {
     if (!item.request) return { status: 400, error: item.problem };
     const waitMs = this.limiter.take(callerKey(caller));
     if (waitMs > 0)
@@ -292,8 +308,10 @@ export class SigningServer {
         retryAfterMs: waitMs,
       };
     try {
-      return { status: 200, signature: await this.key.sign(item.request.hash, item.request.digest) };
+      return { status: 200, signature: await this.key.sign(item.request.hash, item.request.digest, hungUp) };
     } catch (error) {
+      if (hungUp.aborted)
+        return { status: CLOSED, error: 'not signed: the caller closed the connection first' };
       return { status: 502, error: `${this.key.ready.description} failed to sign: ${messageOf(error)}` };
     }
   }

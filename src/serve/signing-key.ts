@@ -13,7 +13,8 @@ export interface ServedKey {
   readonly ready: ReadySigner;
   /** The chain of the latest signature (a key store such as Artifact Signing changes it). */
   chain(): readonly Buffer[];
-  sign(hash: HashAlgorithm, digest: Buffer): Promise<DigestSignature>;
+  /** `signal`: the caller hung up; a key store that queues (a token) then drops the digest. */
+  sign(hash: HashAlgorithm, digest: Buffer, signal?: AbortSignal): Promise<DigestSignature>;
 }
 
 /**
@@ -32,7 +33,8 @@ export async function openServedKey(
   const ready = await configured.open({ env, mask: () => undefined, additionalCertificates });
   notes.push(...ready.warnings);
   try {
-    const sign = (hash: HashAlgorithm, digest: Buffer) => ready.signer.signDigest(hash, digest);
+    const sign = (hash: HashAlgorithm, digest: Buffer, signal?: AbortSignal) =>
+      ready.signer.signDigest(hash, digest, signal);
     const probe = createHash('sha256').update(randomBytes(32)).digest();
     const first = await sign('sha256', probe);
     const leaf = new X509Certificate(first.certificates[0]);
@@ -42,8 +44,8 @@ export async function openServedKey(
     return {
       ready,
       chain: () => chain,
-      async sign(hash, digest) {
-        const answer = await sign(hash, digest);
+      async sign(hash, digest, signal) {
+        const answer = await sign(hash, digest, signal);
         chain = answer.certificates;
         return answer;
       },
