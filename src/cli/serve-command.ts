@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { createSecureContext } from 'node:tls';
 import { UserError, messageOf } from '../errors.js';
 import { AuditLog } from '../serve/audit-log.js';
 import { readServeConfig, type ServeConfig } from '../serve/config.js';
@@ -6,13 +7,22 @@ import { SigningServer } from '../serve/server.js';
 import { openServedKey, type ServedKey } from '../serve/signing-key.js';
 import type { Console } from './terminal.js';
 
+/** The TLS files, checked as TLS takes them: a broken pair names its files, before anything uses it. */
 async function readTls(tls: ServeConfig['tls']): Promise<{ cert: Buffer; key: Buffer } | undefined> {
   if (!tls) return undefined;
   const read = (path: string, what: string) =>
     readFile(path).catch((error: unknown) => {
       throw new UserError(`tls.${what} ${path}: cannot read it: ${messageOf(error)}`);
     });
-  return { cert: await read(tls.cert, 'cert'), key: await read(tls.key, 'key') };
+  const pair = { cert: await read(tls.cert, 'cert'), key: await read(tls.key, 'key') };
+  try {
+    createSecureContext(pair);
+  } catch (error) {
+    throw new UserError(
+      `tls.cert ${tls.cert} and tls.key ${tls.key}: not a certificate and its private key: ${messageOf(error)}; give the server's certificate (chain) and its unencrypted key in PEM`,
+    );
+  }
+  return pair;
 }
 
 function describeAccess(config: ServeConfig): string {

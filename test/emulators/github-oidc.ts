@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { TestPki } from '../pki.js';
-import { startHttps, json } from './https-server.js';
+import { startHttps, json, type Handler } from './https-server.js';
 import { JwtIssuer } from './jwt.js';
 
 export interface GithubOidc {
@@ -15,21 +15,34 @@ export interface GithubOidc {
 }
 
 /** GitHub's OIDC token service for a job: bearer-checked token endpoint plus discovery and JWKS. */
-/** `options.subject` is read per request, so a test can act as another branch. */
+/**
+ * `options.subject` and `options.jwksStatus` are read per request, so a test can act as another branch
+ * or take the issuer's keys away.
+ */
 export async function startGithubOidc(
   pki: TestPki,
   /** The job's subject claim, e.g. repo:acme/app:ref:refs/heads/main; `claims` adds more (ref, environment, …). */
-  options: { subject: string; claims?: Record<string, unknown> },
+  options: {
+    subject: string;
+    claims?: Record<string, unknown>;
+    /** Listen on this port (absent: a free one), e.g. to come back where a closed emulator was. */
+    port?: number;
+    /** When set, the JWKS answers this status and no keys (the discovery document still answers). */
+    jwksStatus?: number;
+  },
 ): Promise<GithubOidc> {
   const jwt = new JwtIssuer();
   const requestToken = randomBytes(24).toString('hex');
   const issued: string[] = [];
   let issuer = '';
-  const running = await startHttps(pki, (request, _body, response) => {
+  const handler: Handler = (request, _body, response) => {
     const url = new URL(request.url ?? '/', issuer);
     if (url.pathname === '/.well-known/openid-configuration')
       return json(response, 200, { issuer, jwks_uri: `${issuer}/.well-known/jwks` });
-    if (url.pathname === '/.well-known/jwks') return json(response, 200, jwt.jwks());
+    if (url.pathname === '/.well-known/jwks')
+      return options.jwksStatus
+        ? json(response, options.jwksStatus, { message: 'keys unavailable' })
+        : json(response, 200, jwt.jwks());
     if (url.pathname !== '/token') return json(response, 404, { message: 'not found' });
     if (request.headers.authorization !== `Bearer ${requestToken}`)
       return json(response, 401, { message: 'bad runtime token' });
@@ -49,7 +62,8 @@ export async function startGithubOidc(
     });
     issued.push(token);
     json(response, 200, { value: token });
-  });
+  };
+  const running = await startHttps(pki, handler, options.port);
   issuer = `https://localhost:${running.port}`;
   return {
     issuer,

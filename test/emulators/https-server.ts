@@ -25,8 +25,8 @@ export function json(
   response.writeHead(status, { 'Content-Type': 'application/json', ...headers }).end(JSON.stringify(value));
 }
 
-/** An HTTPS server on loopback with the test PKI's localhost / *.vault.azure.net certificate. */
-export async function startHttps(pki: TestPki, handler: Handler): Promise<RunningServer> {
+/** An HTTPS server on loopback with the test PKI's localhost / *.vault.azure.net certificate; `port` 0 picks a free one. */
+export async function startHttps(pki: TestPki, handler: Handler, port = 0): Promise<RunningServer> {
   const sockets = new Set<Socket>();
   const server = createServer(
     { cert: await readFile(pki.https.cert), key: await readFile(pki.https.key) },
@@ -45,7 +45,7 @@ export async function startHttps(pki: TestPki, handler: Handler): Promise<Runnin
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
     server,
