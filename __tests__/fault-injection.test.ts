@@ -250,7 +250,7 @@ function oneBlockInserted(bytes: Buffer, expected: Buffer, from: number): boolea
 }
 
 describe('a file appended to while it is signed', () => {
-  it('is never cut: refused with every appended byte kept, or signed before the append began', async () => {
+  it('is never cut: refused with every appended byte kept, or signed while no append was under way', async () => {
     const dir = await scratchDir('growing');
     const pristinePath = join(dir, 'pristine.exe');
     await copyFixture(
@@ -263,7 +263,14 @@ describe('a file appended to while it is signed', () => {
     const pristine = await readFile(pristinePath);
     const COUNT = 100;
     const appended = records(COUNT);
-    const outcomes = { trials: 0, refused: 0, signedBefore: 0, refusedTableKept: 0, lost: 0 };
+    const outcomes = {
+      trials: 0,
+      refused: 0,
+      signedBefore: 0,
+      signedWithRecords: 0,
+      refusedTableKept: 0,
+      lost: 0,
+    };
     const problems: string[] = [];
     const scratch = await mkdtemp(join(tmpdir(), 'vaultsign-growing-'));
     // From appending before the run has opened the file to appending after it has written it.
@@ -286,13 +293,25 @@ describe('a file appended to while it is signed', () => {
           problems.push(`${where}: refused, but its bytes are not the original + appended`);
         }
       } else if (line?.status === 'signed') {
+        // The run signed the file as it stood when no append was under way: with the first `before`
+        // records (a loaded machine may start the run late), the rest following the signature.
+        let before = 0;
+        const recordAt = (offset: number, i: number) =>
+          bytes.subarray(offset, offset + 1024).equals(appended.subarray(i * 1024, (i + 1) * 1024));
+        while (before < COUNT && recordAt(pristine.length + before * 1024, before)) before++;
+        const after = (COUNT - before) * 1024;
         const signed = join(scratch, `signed-${delay}.exe`);
-        await writeFile(signed, bytes.subarray(0, bytes.length - appended.length));
-        const intact = bytes.subarray(bytes.length - appended.length).equals(appended);
-        if (intact && (await osslVerify(signed, pki.rootCa)).ok) outcomes.signedBefore++;
-        else {
+        await writeFile(signed, bytes.subarray(0, bytes.length - after));
+        // The header differs (the signature's entry, the checksum): osslsigncode judges the signed part.
+        const intact = bytes.subarray(bytes.length - after).equals(appended.subarray(before * 1024));
+        if (intact && (await osslVerify(signed, pki.rootCa)).ok) {
+          if (before === 0) outcomes.signedBefore++;
+          else outcomes.signedWithRecords++;
+        } else {
           outcomes.lost++;
-          problems.push(`${where}: signed, but not a verifying file followed by every record`);
+          problems.push(
+            `${where}: signed, but not a verifying file (its first ${before} records in it) followed by the other records`,
+          );
         }
       } else problems.push(`${where}: unexpected report`);
       expect(await sidecars(dir)).toEqual([]);

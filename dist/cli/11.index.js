@@ -13,6 +13,8 @@ __webpack_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __webpack_require__(1455);
+// EXTERNAL MODULE: external "node:tls"
+var external_node_tls_ = __webpack_require__(1692);
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __webpack_require__(3916);
 ;// CONCATENATED MODULE: ./src/serve/audit-log.ts
@@ -847,13 +849,22 @@ async function openServedKey(inputs, env, notes) {
 
 
 
+
+/** The TLS files, checked as TLS takes them: a broken pair names its files, before anything uses it. */
 async function readTls(tls) {
     if (!tls)
         return undefined;
     const read = (path, what) => (0,promises_.readFile)(path).catch((error) => {
         throw new errors/* UserError */.yo(`tls.${what} ${path}: cannot read it: ${(0,errors/* messageOf */.bD)(error)}`);
     });
-    return { cert: await read(tls.cert, 'cert'), key: await read(tls.key, 'key') };
+    const pair = { cert: await read(tls.cert, 'cert'), key: await read(tls.key, 'key') };
+    try {
+        (0,external_node_tls_.createSecureContext)(pair);
+    }
+    catch (error) {
+        throw new errors/* UserError */.yo(`tls.cert ${tls.cert} and tls.key ${tls.key}: not a certificate and its private key: ${(0,errors/* messageOf */.bD)(error)}; give the server's certificate (chain) and its unencrypted key in PEM`);
+    }
+    return pair;
 }
 function describeAccess(config) {
     const { oidc, allow, tokens, perMinute } = config.access;
