@@ -3,11 +3,11 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { hashLength, type HashAlgorithm } from '../authenticode/algorithms.js';
 import { UserError, messageOf } from '../errors.js';
+import type { DigestSignature } from '../signers/signer.js';
 import { AuditLog } from './audit-log.js';
 import { Authenticator, callerKey, Refusal, type Caller } from './auth.js';
 import type { Access, ServeConfig } from './config.js';
 import { RateLimiter } from './rate-limit.js';
-import type { DigestSignature } from '../signers/signer.js';
 import type { ServedKey } from './signing-key.js';
 
 /** A sign request is a digest and a few file names, or a batch of up to MAX_BATCH of them. */
