@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import type { FileRewrite } from '../src/formats/format.js';
 import { fileState } from '../src/io/file-state.js';
-import { replaceFile } from '../src/io/replace-file.js';
+import { findLeftBehind } from '../src/io/left-behind.js';
+import { removeLeftNewFiles, replaceFile } from '../src/io/replace-file.js';
 import { hostTag } from '../src/io/run-owner.js';
 import { scratchDir } from '../test/pe-fixtures.js';
 
@@ -74,16 +75,30 @@ describe('replaceFile', () => {
     expect(await readFile(path, 'utf8')).toBe('original bytes');
   });
 
-  it('removes a new file a stopped run left, and keeps one of a run still going', async () => {
+  it("finds what stopped runs left beside the files named; removes a stopped run's new file, keeps a live one's", async () => {
     const dir = await scratchDir('replace-file');
-    const { path, state } = await original(dir);
+    const { path } = await original(dir);
+    await writeFile(join(dir, 'b.msi'), 'another file');
     // pid 2^22 + 1 is above Linux's pid_max: certainly not running.
     const dead = join(dir, `.a.msi.vaultsign-new-4194305-${hostTag}`);
     const live = join(dir, `.a.msi.vaultsign-new-1-${hostTag}`);
-    await writeFile(dead, 'half a file');
-    await writeFile(live, 'another run, still writing');
-    await replaceFile(path, rewriteTo(Buffer.from('signed')), state, noop);
-    expect((await readdir(dir)).sort()).toEqual([`.a.msi.vaultsign-new-1-${hostTag}`, 'a.msi'].sort());
+    const journal = join(dir, `.a.msi.vaultsign-journal-4194305-${hostTag}`);
+    const otherFiles = join(dir, `.c.msi.vaultsign-new-4194305-${hostTag}`);
+    await Promise.all(
+      [dead, live, journal, otherFiles].map((left) => writeFile(left, 'left by another run')),
+    );
+    const found = await findLeftBehind([path, join(dir, 'b.msi')]);
+    expect([...found.keys()]).toEqual([path]);
+    const left = found.get(path)!;
+    expect({ journals: left.journals, newFiles: [...left.newFiles].sort() }).toEqual({
+      journals: [journal],
+      newFiles: [dead, live].sort(),
+    });
+    await removeLeftNewFiles(left.newFiles);
+    const names = [`.a.msi.vaultsign-new-1-${hostTag}`, `.a.msi.vaultsign-journal-4194305-${hostTag}`];
+    expect((await readdir(dir)).sort()).toEqual(
+      [...names, `.c.msi.vaultsign-new-4194305-${hostTag}`, 'a.msi', 'b.msi'].sort(),
+    );
   });
 
   it('replaces the file a symbolic link points to and keeps the link', async () => {

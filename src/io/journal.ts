@@ -1,5 +1,5 @@
-import { open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { UserError } from '../errors.js';
 import { readFully, writeFully } from './exact-io.js';
 import type { FileEdit } from './in-place-edit.js';
@@ -111,26 +111,6 @@ export async function restoreFromJournal(
   const now = (await handle.stat()).size;
   if (now !== journal.length)
     throw new Error(`the file is ${now} bytes after restoring, not ${journal.length}`);
-}
-
-/** The journals beside `paths`, by file (resolved path): one folder listing per folder. */
-export async function findJournals(paths: readonly string[]): Promise<Map<string, string[]>> {
-  const byFolder = new Map<string, Set<string>>();
-  for (const path of paths) {
-    const folder = dirname(path);
-    if (!byFolder.has(folder)) byFolder.set(folder, new Set());
-    byFolder.get(folder)!.add(basename(path));
-  }
-  const found = new Map<string, string[]>();
-  for (const [folder, names] of byFolder) {
-    for (const entry of await readdir(folder).catch(() => [] as string[])) {
-      const journal = parseJournalName(entry);
-      if (!journal || !names.has(journal.file)) continue;
-      const file = resolve(folder, journal.file);
-      found.set(file, [...(found.get(file) ?? []), join(folder, entry)]);
-    }
-  }
-  return found;
 }
 
 const kept = (journalPath: string) => `not signed: the journal ${journalPath} is kept, sign again to retry`;

@@ -1,6 +1,6 @@
-import { chmod, chown, open, readdir, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, chown, open, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname } from 'node:path';
 import type { FileRewrite } from '../formats/format.js';
 import { changeBetween, fileState, type FileState } from './file-state.js';
 import { EditFailed } from './in-place-edit.js';
@@ -11,13 +11,11 @@ import { syncFolder } from './sync-folder.js';
 
 const UNCHANGED = 'not signed, unchanged';
 
-/** New versions of `target` that stopped runs left beside it: never complete, so only removed. */
-async function removeLeftNewFiles(target: string): Promise<void> {
-  const folder = dirname(target);
-  for (const entry of await readdir(folder).catch(() => [] as string[])) {
-    const left = parseNewFileName(entry);
-    if (left?.file === basename(target) && isGone(left.owner))
-      await unlink(join(folder, entry)).catch(() => undefined);
+/** Removes the new versions of a file that stopped runs left (never complete); a live run's stay. */
+export async function removeLeftNewFiles(newFiles: readonly string[]): Promise<void> {
+  for (const path of newFiles) {
+    const left = parseNewFileName(basename(path));
+    if (left && isGone(left.owner)) await unlink(path).catch(() => undefined);
   }
 }
 
@@ -61,7 +59,6 @@ export async function replaceFile(
   const target = await realpath(path).catch((error: unknown) => {
     throw new EditFailed(`cannot find it to replace it: ${osErrorInWords(error)}; ${UNCHANGED}`);
   });
-  await removeLeftNewFiles(target);
   const newPath = newFilePathOf(target, thisRun);
   try {
     const { mode, uid, gid } = await stat(target);

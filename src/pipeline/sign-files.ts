@@ -3,7 +3,9 @@ import { resolve } from 'node:path';
 import { messageOf, UserError } from '../errors.js';
 import { lockFile } from '../io/file-lock.js';
 import { EditFailed } from '../io/in-place-edit.js';
-import { findJournals, recoverFile } from '../io/journal.js';
+import { recoverFile } from '../io/journal.js';
+import { findLeftBehind, type LeftBehind } from '../io/left-behind.js';
+import { removeLeftNewFiles } from '../io/replace-file.js';
 import { isSidecarFile } from '../io/sidecar-files.js';
 import type { Signer } from '../signers/signer.js';
 import { mapWithLimit } from './pool.js';
@@ -60,9 +62,9 @@ export async function signFiles(
   const unique = [...new Map(paths.map((p) => [resolve(p), p])).values()];
   const { signal, dryRun } = limits;
   // A dry run writes nothing, not even a lock: it reads the files as they are.
-  const journals = dryRun ? new Map<string, string[]>() : await findJournals(unique);
+  const left = dryRun ? new Map<string, LeftBehind>() : await findLeftBehind(unique);
   // The file's lock is held from before it is read until it is written: one signer per file at a time,
-  // and a journal left by a stopped run is applied back first.
+  // and what a stopped run left (a journal to apply back, a half-written new version) is dealt with first.
   const signLocked = async (path: string): Promise<SignOutcome> => {
     if (isSidecarFile(path)) {
       throw new UserError(
@@ -73,7 +75,9 @@ export async function signFiles(
     // Locked by its real path: a run that names it through a symbolic link meets the same lock.
     const lock = await lockFile(await realpath(path).catch(() => path));
     try {
-      await recoverFile(path, journals.get(resolve(path)) ?? []);
+      const found = left.get(resolve(path));
+      await recoverFile(path, found?.journals ?? []);
+      await removeLeftNewFiles(found?.newFiles ?? []);
       return await signFile(path, signer, settings, { signal });
     } finally {
       await lock.release();
