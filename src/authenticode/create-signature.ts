@@ -60,8 +60,36 @@ class EncodedAttribute extends pkijs.Attribute {
 }
 
 /** DER requires a SET OF in the order of its members' encodings. */
-function sortedForDer(attributes: pkijs.Attribute[]): pkijs.Attribute[] {
-  return attributes.map((a) => new EncodedAttribute(a)).sort((x, y) => Buffer.compare(x.der, y.der));
+function sortedForDer(attributes: EncodedAttribute[]): EncodedAttribute[] {
+  return attributes.sort((x, y) => Buffer.compare(x.der, y.der));
+}
+
+/** The attributes that are the same for every file of a run, encoded once. */
+const contentTypeAttribute = new EncodedAttribute(
+  new pkijs.Attribute({
+    type: OID.contentType,
+    values: [new asn1js.ObjectIdentifier({ value: OID.spcIndirectData })],
+  }),
+);
+const statementTypeAttribute = new EncodedAttribute(
+  new pkijs.Attribute({
+    type: OID.spcStatementType,
+    values: [
+      new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: OID.individualCodeSigning })] }),
+    ],
+  }),
+);
+const opusInfoAttributes = new Map<string, EncodedAttribute>();
+function opusInfoAttribute(text: SignatureText): EncodedAttribute {
+  const key = JSON.stringify([text.description, text.descriptionUrl]);
+  let attribute = opusInfoAttributes.get(key);
+  if (!attribute) {
+    attribute = new EncodedAttribute(
+      new pkijs.Attribute({ type: OID.spcSpOpusInfo, values: [opusInfo(text)] }),
+    );
+    opusInfoAttributes.set(key, attribute);
+  }
+  return attribute;
 }
 
 function signatureAlgorithm(publicKey: KeyObject, hash: HashAlgorithm): pkijs.AlgorithmIdentifier {
@@ -85,9 +113,26 @@ class EncodedCertificate extends pkijs.Certificate {
   }
 }
 
+/** The signer's issuer and serial number as their DER: pkijs would rebuild the issuer's name for every file. */
+class EncodedSignerId extends pkijs.IssuerAndSerialNumber {
+  private readonly der: Buffer;
+
+  constructor(certificate: pkijs.Certificate) {
+    super({ issuer: certificate.issuer, serialNumber: certificate.serialNumber });
+    this.der = toDer(
+      new pkijs.IssuerAndSerialNumber({ issuer: this.issuer, serialNumber: this.serialNumber }).toSchema(),
+    );
+  }
+
+  override toSchema(): asn1js.Sequence {
+    return encoded(this.der) as asn1js.Sequence;
+  }
+}
+
 interface ParsedChain {
   readonly certificates: pkijs.Certificate[];
   readonly leaf: X509Certificate;
+  readonly signerId: pkijs.IssuerAndSerialNumber;
 }
 
 /**
@@ -99,9 +144,11 @@ function parsedChain(der: readonly Buffer[]): ParsedChain {
   let chain = chains.get(der);
   if (!chain) {
     if (der.length === 0) throw new UserError('the signer returned a signature without its certificate');
+    const certificates = der.map((c) => new EncodedCertificate(new Uint8Array(c)));
     chain = {
-      certificates: der.map((c) => new EncodedCertificate(new Uint8Array(c))),
+      certificates,
       leaf: new X509Certificate(der[0]),
+      signerId: new EncodedSignerId(certificates[0]),
     };
     chains.set(der, chain);
   }
@@ -129,33 +176,27 @@ export async function createSignature(
     new pkijs.AlgorithmIdentifier({ algorithmId: hashOid(hash), algorithmParams: new asn1js.Null() });
 
   const attributes = sortedForDer([
-    new pkijs.Attribute({
-      type: OID.contentType,
-      values: [new asn1js.ObjectIdentifier({ value: OID.spcIndirectData })],
-    }),
-    new pkijs.Attribute({
-      type: OID.messageDigest,
-      values: [
-        new asn1js.OctetString({
-          valueHex: createHash(hash)
-            .update(contentsOf(toDer(content)))
-            .digest(),
-        }),
-      ],
-    }),
-    new pkijs.Attribute({ type: OID.spcSpOpusInfo, values: [opusInfo(text)] }),
-    new pkijs.Attribute({
-      type: OID.spcStatementType,
-      values: [
-        new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: OID.individualCodeSigning })] }),
-      ],
-    }),
+    contentTypeAttribute,
+    new EncodedAttribute(
+      new pkijs.Attribute({
+        type: OID.messageDigest,
+        values: [
+          new asn1js.OctetString({
+            valueHex: createHash(hash)
+              .update(contentsOf(toDer(content)))
+              .digest(),
+          }),
+        ],
+      }),
+    ),
+    opusInfoAttribute(text),
+    statementTypeAttribute,
   ]);
   const signedAttrs = new pkijs.SignedAndUnsignedAttributes({ type: 0, attributes });
   const toBeSigned = toDer(new asn1js.Set({ value: attributes.map((a) => a.toSchema()) }));
   const answer = await signer.signDigest(hash, createHash(hash).update(toBeSigned).digest(), signal, file);
   const signatureValue = answer.signature;
-  const { certificates, leaf } = parsedChain(answer.certificates);
+  const { certificates, leaf, signerId } = parsedChain(answer.certificates);
   const publicKey = leaf.publicKey;
   // Every answer of the signer is checked against the certificate it came with (a fraction of a
   // millisecond) before the file is touched: a faulty HSM or a key rotated during the run fails that
@@ -165,11 +206,10 @@ export async function createSignature(
       'the signer returned a signature that does not verify with the certificate it came with; the file is unchanged (was the key rotated during the run?)',
     );
   }
-  const sid = certificates[0];
 
   const signerInfo = new pkijs.SignerInfo({
     version: 1,
-    sid: new pkijs.IssuerAndSerialNumber({ issuer: sid.issuer, serialNumber: sid.serialNumber }),
+    sid: signerId,
     digestAlgorithm: digestAlgorithm(),
     signedAttrs,
     signatureAlgorithm: signatureAlgorithm(publicKey, hash),
