@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { chooseKeyStore } from '../src/signers/key-stores.js';
-import { osslVerify } from '../test/osslsigncode.js';
+import { expectOsslVerified, osslVerify } from '../test/osslsigncode.js';
 import { copyFixture, ensurePeFixtures, scratchDir, type PeFixture } from '../test/pe-fixtures.js';
 import { ensureTestPki, type TestPki } from '../test/pki.js';
 import { runAction } from '../test/run-action.js';
@@ -60,16 +60,7 @@ async function expectUnchanged({ files, before }: { files: string[]; before: Buf
   for (const [i, file] of files.entries()) expect((await readFile(file)).equals(before[i])).toBe(true);
 }
 
-async function expectVerified(files: readonly string[]): Promise<void> {
-  for (const file of files) {
-    const verdict = await osslVerify(file, pki.rootCa);
-    expect({ file, ok: verdict.ok, output: verdict.ok ? '' : verdict.output }).toEqual({
-      file,
-      ok: true,
-      output: '',
-    });
-  }
-}
+const expectVerified = (files: readonly string[]) => expectOsslVerified(files, pki.rootCa);
 
 /** CLI flags naming the test token's key; the PIN goes through VAULTSIGN_PKCS11_PIN. */
 const tokenFlags = (module = SOFTHSM_MODULE) => [

@@ -10,7 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startGithubOidc, type GithubOidc } from '../test/emulators/github-oidc.js';
 import { scratchDir } from '../test/pe-fixtures.js';
 import { ensureTestPki, type TestPki } from '../test/pki.js';
-import { serveClient, startServe, type Reply, type ServeProcess } from '../test/serve-process.js';
+import {
+  auditLines,
+  serveClient,
+  startServe,
+  writeServeConfig,
+  type Reply,
+  type ServeProcess,
+} from '../test/serve-process.js';
 
 const AUDIENCE = 'https://sign.example.test';
 const SUBJECT = 'repo:acme/app:ref:refs/heads/main';
@@ -27,36 +34,25 @@ beforeAll(async () => {
 }, 120_000);
 
 /** A config like the README's, with the server certificate files and the issuer given. */
-async function writeConfig(
+function writeConfig(
   name: string,
   tls: { cert: string; key: string },
   issuer: string,
   clientToken = STATIC_TOKEN,
 ) {
-  const file = join(dir, `${name}.json`);
-  await writeFile(
-    file,
-    JSON.stringify({
-      listen: { host: '127.0.0.1', port: 0 },
-      tls,
-      key: { 'certificate-file': pki.leaves.rsa.chain, 'private-key-file': pki.leaves.rsa.key },
-      auditLog: join(dir, `${name}.audit.jsonl`),
-      oidc: { issuer, audience: AUDIENCE },
-      allow: [{ repository: 'acme/app', ref: 'refs/heads/main' }],
-      tokens: [{ name: 'jenkins', sha256: createHash('sha256').update(clientToken).digest('hex') }],
-      rateLimit: { perMinute: 600 },
-    }),
-  );
-  return file;
+  return writeServeConfig(join(dir, `${name}.json`), {
+    tls,
+    key: { 'certificate-file': pki.leaves.rsa.chain, 'private-key-file': pki.leaves.rsa.key },
+    auditLog: join(dir, `${name}.audit.jsonl`),
+    oidc: { issuer, audience: AUDIENCE },
+    allow: [{ repository: 'acme/app', ref: 'refs/heads/main' }],
+    tokens: { jenkins: clientToken },
+    perMinute: 600,
+  });
 }
 
-async function auditLines(name: string): Promise<Record<string, unknown>[]> {
-  const text = await readFile(join(dir, `${name}.audit.jsonl`), 'utf8');
-  return text
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
+/** The audit log of the server configured as `name`. */
+const auditOf = (name: string) => auditLines(join(dir, `${name}.audit.jsonl`));
 
 /** Asks for the signature of a fresh digest; the reply and the data the digest is of. */
 async function sign(client: ReturnType<typeof serveClient>, token: string) {
@@ -235,7 +231,7 @@ describe("the GitHub issuer's keys out of reach", () => {
     expect(reply.body.error).toContain(`cannot read the signing keys of ${issuer}`);
     const { reply: signed, data } = await sign(client, STATIC_TOKEN);
     expectValidSignature(signed, data);
-    const lines = await auditLines('issuer');
+    const lines = await auditOf('issuer');
     expect(lines.map(({ result, status, caller }) => ({ result, status, caller }))).toEqual([
       { result: 'refused', status: 503, caller: null },
       { result: 'signed', status: 200, caller: { token: 'jenkins' } },
@@ -255,7 +251,7 @@ describe("the GitHub issuer's keys out of reach", () => {
     delete options.jwksStatus;
     const { reply, data } = await sign(client, idToken());
     expectValidSignature(reply, data);
-    const lines = await auditLines('issuer');
+    const lines = await auditOf('issuer');
     expect(lines.slice(2).map(({ result, status }) => ({ result, status }))).toEqual([
       { result: 'refused', status: 503 },
       { result: 'signed', status: 200 },

@@ -10,11 +10,17 @@ import { scratchDir } from '../test/pe-fixtures.js';
 import { ensureTestPki, type TestPki } from '../test/pki.js';
 import { runCli } from '../test/run-cli.js';
 import { PKCS11_SPY, softHsmToken, spyCalls, spyCallsSerial, spyEnv } from '../test/softhsm.js';
-import { serveClient, startServe, type Reply, type ServeProcess } from '../test/serve-process.js';
+import {
+  auditLines,
+  serveClient,
+  startServe,
+  writeServeConfig,
+  type Reply,
+  type ServeProcess,
+} from '../test/serve-process.js';
 
 const AUDIENCE = 'https://sign.example.test';
 const STATIC_TOKEN = randomBytes(32).toString('hex');
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 let pki: TestPki;
 let github: GithubOidc;
@@ -65,32 +71,22 @@ interface Config {
   key?: Record<string, string>;
 }
 
-async function writeConfig(file: string, { allow, perMinute, key }: Config): Promise<string> {
-  await writeFile(
-    file,
-    JSON.stringify({
-      listen: { host: '127.0.0.1', port: 0 },
-      tls: { cert: pki.https.cert, key: pki.https.key },
-      key: key ?? { 'certificate-file': pki.leaves.rsa.chain, 'private-key-file': pki.leaves.rsa.key },
-      auditLog: join(dir, `${file.split('/').pop()}.audit.jsonl`),
-      oidc: { issuer: github.issuer, audience: AUDIENCE },
-      allow,
-      tokens: [{ name: 'jenkins', sha256: sha256(STATIC_TOKEN) }],
-      rateLimit: { perMinute },
-    }),
-  );
-  return file;
+function writeConfig(file: string, { allow, perMinute, key }: Config): Promise<string> {
+  return writeServeConfig(file, {
+    tls: { cert: pki.https.cert, key: pki.https.key },
+    key: key ?? { 'certificate-file': pki.leaves.rsa.chain, 'private-key-file': pki.leaves.rsa.key },
+    auditLog: `${file}.audit.jsonl`,
+    oidc: { issuer: github.issuer, audience: AUDIENCE },
+    allow,
+    tokens: { jenkins: STATIC_TOKEN },
+    perMinute,
+  });
 }
 
 const MAIN_ONLY = [{ repository: 'acme/app', ref: 'refs/heads/main', environment: 'release' }];
 
-async function auditLines(file: string): Promise<Record<string, unknown>[]> {
-  const text = await readFile(`${file}.audit.jsonl`, 'utf8');
-  return text
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
+/** The audit log of the server that `config` configures. */
+const auditOf = (config: string) => auditLines(`${config}.audit.jsonl`);
 
 /** A digest of fresh random data, and the body that asks for its signature. */
 function signRequest(files = ['app.dll']) {
@@ -208,7 +204,7 @@ describe('vaultsign serve with a local key', () => {
   });
 
   it('writes every request to the audit log, and no token anywhere in the log or the output', async () => {
-    const lines = await auditLines(config);
+    const lines = await auditOf(config);
     const signed = lines.filter((l) => l.result === 'signed');
     // 1 + static 1 + 50 concurrent.
     expect(signed).toHaveLength(52);
@@ -256,7 +252,7 @@ describe('vaultsign serve with a local key', () => {
     expectValidSignature({ ...reply, body: results[0] }, first.data, leaf);
     expect(results[1]).toEqual({ status: 400, error: expect.stringContaining('hash: expected one of') });
     expectValidSignature({ ...reply, body: results[2] }, second.data, leaf);
-    const lines = (await auditLines(config)).slice(-3);
+    const lines = (await auditOf(config)).slice(-3);
     expect(lines.map((l) => [(l.files as string[])[0], l.result, l.status])).toEqual([
       ['a.dll', 'signed', 200],
       ['c.dll', 'refused', 400],
@@ -272,7 +268,7 @@ describe('vaultsign serve with a local key', () => {
       body: { batch: [first.body, second.body] },
     });
     expect(outsider.status).toBe(403);
-    const audited = (await auditLines(config)).slice(-2);
+    const audited = (await auditOf(config)).slice(-2);
     expect(audited.map((l) => [(l.files as string[])[0], l.result, l.status])).toEqual([
       ['a.dll', 'refused', 403],
       ['b.dll', 'refused', 403],
@@ -357,7 +353,7 @@ describe('vaultsign serve with a local key', () => {
     expect(await serve.exited).toEqual({ code: 0, signal: null });
     expect(serve.stdout()).toContain('vaultsign serve: stopped');
     expect(serve.stderr()).not.toContain('unexpected error');
-    const lines = await auditLines(config);
+    const lines = await auditOf(config);
     expect(lines.find((l) => (l.files as string[] | undefined)?.[0] === 'gone.dll')).toBeUndefined();
     expect(lines.filter((l) => l.result === 'cancelled')).toEqual([
       expect.objectContaining({
@@ -460,7 +456,7 @@ describe('vaultsign serve with a PKCS#11 token (SoftHSM2 behind pkcs11-spy)', ()
       expect(await hungUp).toBe('hung up');
       quitter.close();
       await new Promise((resolve) => setTimeout(resolve, 500));
-      const outcomes = (await auditLines(config))
+      const outcomes = (await auditOf(config))
         .filter((l) => /^batch\d+\.dll$/.test((l.files as string[])[0]))
         .map((l) => l.result);
       expect(outcomes).toHaveLength(64);
@@ -474,9 +470,7 @@ describe('vaultsign serve with a PKCS#11 token (SoftHSM2 behind pkcs11-spy)', ()
       serve.child.kill('SIGTERM');
       expect(await serve.exited).toEqual({ code: 0, signal: null });
       expect((await spyCalls(spyLog)).map((c) => c.name)).toContain('C_Finalize');
-      expect((await auditLines(config)).filter((l) => l.result === 'signed')).toHaveLength(
-        50 + 64 - cancelled,
-      );
+      expect((await auditOf(config)).filter((l) => l.result === 'signed')).toHaveLength(50 + 64 - cancelled);
       const everything = `${await readFile(`${config}.audit.jsonl`, 'utf8')}${serve.stdout()}${serve.stderr()}`;
       expect(everything.includes(pin)).toBe(false);
     } finally {

@@ -2,20 +2,20 @@
 // `vaultsign serve` process that holds the key on a SoftHSM2 token; the job proves who it is with an ID
 // token from the GitHub OIDC emulator (as the runner hands them out) or a static client token.
 // osslsigncode judges every signed file; a refused or cut-off run leaves each file as it was.
-import { createHash, randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Inputs } from '../src/config/inputs.js';
 import { chooseKeyStore } from '../src/signers/key-stores.js';
 import { signingServerKeyStore } from '../src/signers/signing-server/key-store.js';
 import { startGithubOidc, type GithubOidc } from '../test/emulators/github-oidc.js';
-import { osslVerify } from '../test/osslsigncode.js';
+import { expectOsslVerified } from '../test/osslsigncode.js';
 import { copyFixture, ensurePeFixtures, scratchDir, type PeFixture } from '../test/pe-fixtures.js';
 import { ensureTestPki, type TestPki } from '../test/pki.js';
 import { runAction } from '../test/run-action.js';
 import { runCli } from '../test/run-cli.js';
-import { startServe, type ServeProcess } from '../test/serve-process.js';
+import { auditLines, startServe, writeServeConfig, type ServeProcess } from '../test/serve-process.js';
 import { SOFTHSM_MODULE, softHsmToken, type SoftHsmToken } from '../test/softhsm.js';
 
 const AUDIENCE = 'https://sign.example.test';
@@ -44,26 +44,21 @@ afterAll(async () => {
 });
 
 async function startServer(name: string, perMinute = 600): Promise<{ serve: ServeProcess; audit: string }> {
-  const config = join(dir, `${name}.json`);
   const audit = join(dir, `${name}.audit.jsonl`);
-  await writeFile(
-    config,
-    JSON.stringify({
-      listen: { host: '127.0.0.1', port: 0 },
-      tls: { cert: pki.https.cert, key: pki.https.key },
-      key: {
-        'pkcs11-module': SOFTHSM_MODULE,
-        'pkcs11-token-label': token.label,
-        'pkcs11-key-label': 'rsa-key',
-        'additional-certificates': pki.intermediateCa,
-      },
-      auditLog: audit,
-      oidc: { issuer: github.issuer, audience: AUDIENCE },
-      allow: [{ repository: 'acme/app', ref: 'refs/heads/main' }],
-      tokens: [{ name: 'jenkins', sha256: createHash('sha256').update(CLIENT_TOKEN).digest('hex') }],
-      rateLimit: { perMinute },
-    }),
-  );
+  const config = await writeServeConfig(join(dir, `${name}.json`), {
+    tls: { cert: pki.https.cert, key: pki.https.key },
+    key: {
+      'pkcs11-module': SOFTHSM_MODULE,
+      'pkcs11-token-label': token.label,
+      'pkcs11-key-label': 'rsa-key',
+      'additional-certificates': pki.intermediateCa,
+    },
+    auditLog: audit,
+    oidc: { issuer: github.issuer, audience: AUDIENCE },
+    allow: [{ repository: 'acme/app', ref: 'refs/heads/main' }],
+    tokens: { jenkins: CLIENT_TOKEN },
+    perMinute,
+  });
   const serve = await startServe(config, {
     ...token.env,
     NODE_EXTRA_CA_CERTS: pki.https.ca,
@@ -85,24 +80,7 @@ async function someFiles(label: string, count: number) {
   return { folder, files, before: await Promise.all(files.map((f) => readFile(f))) };
 }
 
-async function expectVerified(files: readonly string[]): Promise<void> {
-  for (const file of files) {
-    const verdict = await osslVerify(file, pki.rootCa);
-    expect({ file, ok: verdict.ok, output: verdict.ok ? '' : verdict.output }).toEqual({
-      file,
-      ok: true,
-      output: '',
-    });
-  }
-}
-
-async function auditLines(audit: string): Promise<Record<string, unknown>[]> {
-  return (await readFile(audit, 'utf8'))
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
+const expectVerified = (files: readonly string[]) => expectOsslVerified(files, pki.rootCa);
 
 const jobEnv = () => ({
   ACTIONS_ID_TOKEN_REQUEST_URL: github.requestUrl,

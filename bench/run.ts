@@ -3,7 +3,7 @@
  * Inputs are generated under .cache/bench; nothing here is a unit test.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { createHash, randomBytes, randomFillSync } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 import { appendFile, copyFile, mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -15,7 +15,7 @@ import { wixl } from '../test/msi-fixtures.js';
 import { ensurePeFixtures } from '../test/pe-fixtures.js';
 import { CACHE, CLI, REPO } from '../test/paths.js';
 import { ensureTestPki, keyFlags, type TestPki } from '../test/pki.js';
-import { startServe } from '../test/serve-process.js';
+import { startServe, writeServeConfig } from '../test/serve-process.js';
 import { SOFTHSM_MODULE, softHsmToken } from '../test/softhsm.js';
 import { measure, median, shell } from './measure.js';
 
@@ -569,22 +569,17 @@ async function throughServe(pki: TestPki, dll: string): Promise<void> {
     { label: 'rsa-key', id: '01', key: pki.leaves.rsa.key, certificate: pki.leaves.rsa.cert },
   ]);
   const clientToken = randomBytes(32).toString('hex');
-  const config = join(WORK, 'serve.json');
-  await writeFile(
-    config,
-    JSON.stringify({
-      listen: { host: '127.0.0.1', port: 0 },
-      tls: { cert: pki.https.cert, key: pki.https.key },
-      key: {
-        'pkcs11-module': SOFTHSM_MODULE,
-        'pkcs11-token-label': token.label,
-        'pkcs11-key-label': 'rsa-key',
-      },
-      auditLog: join(WORK, 'serve-audit.jsonl'),
-      tokens: [{ name: 'bench', sha256: createHash('sha256').update(clientToken).digest('hex') }],
-      rateLimit: { perMinute: 100_000 },
-    }),
-  );
+  const config = await writeServeConfig(join(WORK, 'serve.json'), {
+    tls: { cert: pki.https.cert, key: pki.https.key },
+    key: {
+      'pkcs11-module': SOFTHSM_MODULE,
+      'pkcs11-token-label': token.label,
+      'pkcs11-key-label': 'rsa-key',
+    },
+    auditLog: join(WORK, 'serve-audit.jsonl'),
+    tokens: { bench: clientToken },
+    perMinute: 100_000,
+  });
   const env = { ...token.env, VAULTSIGN_PKCS11_PIN: pin, NODE_EXTRA_CA_CERTS: pki.https.ca };
   await folderOfCopies('serve-local', dll, 1000);
   await folderOfCopies('serve-remote', dll, 1000);

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
+import { expect } from '@jest/globals';
 import { ensureTestPki } from './pki.js';
 
 const run = promisify(execFile);
@@ -48,6 +49,18 @@ async function inScratch<T>(work: (dir: string) => Promise<T>): Promise<T> {
     return await work(dir);
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Expects osslsigncode to accept every file (anchored at `caFile`), naming a file it rejects and why. */
+export async function expectOsslVerified(files: readonly string[], caFile: string): Promise<void> {
+  for (const file of files) {
+    const verdict = await osslVerify(file, caFile);
+    expect({ file, ok: verdict.ok, output: verdict.ok ? '' : verdict.output }).toEqual({
+      file,
+      ok: true,
+      output: '',
+    });
   }
 }
 

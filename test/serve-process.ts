@@ -1,7 +1,51 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:https';
 import { shippedDist } from './shipped-dist.js';
+
+/** What a test's `vaultsign serve` config says; it always listens on a free loopback port. */
+export interface ServeConfigOptions {
+  readonly tls: { readonly cert: string; readonly key: string };
+  /** The key-store inputs. */
+  readonly key: Readonly<Record<string, string>>;
+  readonly auditLog: string;
+  readonly oidc?: { readonly issuer: string; readonly audience: string };
+  readonly allow?: readonly Readonly<Record<string, string>>[];
+  /** Static client tokens by name; the config keeps their SHA-256, as the server wants. */
+  readonly tokens?: Readonly<Record<string, string>>;
+  readonly perMinute: number;
+}
+
+/** Writes a `vaultsign serve` config to `file`; returns `file`. */
+export async function writeServeConfig(file: string, options: ServeConfigOptions): Promise<string> {
+  const { tls, key, auditLog, oidc, allow, tokens = {}, perMinute } = options;
+  await writeFile(
+    file,
+    JSON.stringify({
+      listen: { host: '127.0.0.1', port: 0 },
+      tls,
+      key,
+      auditLog,
+      oidc,
+      allow,
+      tokens: Object.entries(tokens).map(([name, token]) => ({
+        name,
+        sha256: createHash('sha256').update(token).digest('hex'),
+      })),
+      rateLimit: { perMinute },
+    }),
+  );
+  return file;
+}
+
+/** The records of an audit log, oldest first. */
+export async function auditLines(path: string): Promise<Record<string, unknown>[]> {
+  return (await readFile(path, 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
 
 /** `vaultsign serve` running as a real process of the shipped CLI. */
 export interface ServeProcess {
