@@ -1,15 +1,15 @@
 import { spawn } from 'node:child_process';
 import { appendFile, open, readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { findFiles } from '../src/discovery/find-files.js';
 import { isRewrite } from '../src/formats/format.js';
 import { openSignable } from '../src/formats/open-file.js';
-import { lockFile } from '../src/io/file-lock.js';
+import { lockFile, removeLeftTakeovers } from '../src/io/file-lock.js';
 import { applyEdit, type FileEdit } from '../src/io/in-place-edit.js';
 import { recoverFile, restoreFromJournal, writeJournal } from '../src/io/journal.js';
 import { hostTag } from '../src/io/run-owner.js';
-import { lockPathOf } from '../src/io/sidecar-files.js';
+import { lockPathOf, takeoverPathOf } from '../src/io/sidecar-files.js';
 import { copyFixture, ensurePeFixtures, scratchDir, type PeFixture } from '../test/pe-fixtures.js';
 import { fillUntil, freeBytes, mountTmpfs, tmpfsAvailable, type Tmpfs } from '../test/tmpfs.js';
 
@@ -152,6 +152,35 @@ describe('the per-file lock', () => {
     const lock = await lockFile(file);
     expect(JSON.parse(await readFile(lockPathOf(file), 'utf8')).pid).toBe(process.pid);
     await lock.release();
+  });
+
+  it('is taken over at once when a run killed while taking it over left its takeover file', async () => {
+    const dir = await scratchDir('lock-takeover');
+    const file = join(dir, 'a.exe');
+    const gone = await processPid(false);
+    await writeFile(lockPathOf(file), lockOf(gone.pid));
+    await writeFile(takeoverPathOf(lockPathOf(file)), lockOf(gone.pid));
+    const started = performance.now();
+    const lock = await lockFile(file);
+    // Not after the 10 s a takeover file of an owner that cannot be checked is given.
+    expect(performance.now() - started).toBeLessThan(2_000);
+    await lock.release();
+    expect(await sidecars(dir)).toEqual([]);
+  });
+
+  it("removes left takeover files of gone runs beside a file it holds, never a running one's", async () => {
+    const dir = await scratchDir('lock-left-takeover');
+    const [left, live] = [join(dir, 'a.exe'), join(dir, 'b.exe')].map((f) => takeoverPathOf(lockPathOf(f)));
+    const gone = await processPid(false);
+    const owner = await processPid(true);
+    try {
+      await writeFile(left, lockOf(gone.pid));
+      await writeFile(live, lockOf(owner.pid));
+      await removeLeftTakeovers([left, live]);
+      expect(await sidecars(dir)).toEqual([basename(live)]);
+    } finally {
+      owner.end();
+    }
   });
 
   it('is never taken from another host, whose processes cannot be checked', async () => {

@@ -143,7 +143,10 @@ describe('a kill while MSIs are rewritten', () => {
     expect(signedAtSomeKill).toBeGreaterThan(0);
 
     const finish = await runCli(args);
-    expect(finish.code).toBe(0);
+    expect({ code: finish.code, output: finish.code ? finish.stdout + finish.stderr : '' }).toEqual({
+      code: 0,
+      output: '',
+    });
     expect(await originalOrValid(files)).toEqual({ original: 0, signed: FILES });
     expect(await sidecars(dir)).toEqual([]);
   });

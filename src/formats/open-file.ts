@@ -1,4 +1,5 @@
-import { open, stat } from 'node:fs/promises';
+import { fstatSync, readSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { UserError } from '../errors.js';
 import { fileState, type FileState } from '../io/file-state.js';
@@ -15,11 +16,15 @@ export interface OpenedFile {
 
 /** Opens `path` read-only and picks its format from its content. */
 export async function openSignable(path: string): Promise<OpenedFile> {
-  const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
-    throw new UserError(
-      error.code === 'ENOENT' ? 'no such file' : `cannot read it (${error.code ?? error.message})`,
-    );
-  });
+  // Stats and the head are read at once, not through the thread pool: microseconds each, less than the
+  // trip (for 1,000 small scripts, the trips were a third of the run).
+  let info;
+  try {
+    info = statSync(path);
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    throw new UserError(code === 'ENOENT' ? 'no such file' : `cannot read it (${code ?? message})`);
+  }
   if (info.isDirectory()) throw new UserError('is a directory, not a file (name the files inside it)');
   if (!info.isFile()) throw new UserError('is not a regular file');
   const handle = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
@@ -27,9 +32,9 @@ export async function openSignable(path: string): Promise<OpenedFile> {
   });
   try {
     // The state of what was opened, not of the path: the digest is computed from this one.
-    const state = fileState(await handle.stat());
+    const state = fileState(fstatSync(handle.fd));
     const head = Buffer.alloc(Math.min(HEAD_BYTES, state.size));
-    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    const bytesRead = readSync(handle.fd, head, 0, head.length, 0);
     if (bytesRead !== head.length) throw new UserError('the file changed while being read');
     const format = detectFormat(head, basename(path));
     if (!format) {

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { open, readFile, stat, unlink } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { stat, unlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError } from '../errors.js';
-import { writeFully } from './exact-io.js';
+import { writeNewFile } from './exact-io.js';
 import { osErrorInWords } from './os-error.js';
 import { isGone, thisRun, type RunOwner } from './run-owner.js';
-import { lockPathOf } from './sidecar-files.js';
+import { lockPathOf, takeoverPathOf } from './sidecar-files.js';
 
 interface LockRecord extends RunOwner {
   /** Tells this lock from an earlier one of the same run. */
@@ -22,11 +23,18 @@ export interface FileLock {
  */
 const CREATING_MS = 2_000;
 
-async function readRecord(lockPath: string): Promise<{ text: string; record?: LockRecord } | undefined> {
-  const text = await readFile(lockPath, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return undefined;
+/** A lock's text, or undefined when there is none. Lock files are a few bytes: read at once. */
+function readLockText(lockPath: string): string | undefined {
+  try {
+    return readFileSync(lockPath, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
-  });
+  }
+}
+
+function readRecord(lockPath: string): { text: string; record?: LockRecord } | undefined {
+  const text = readLockText(lockPath);
   if (text === undefined) return undefined;
   try {
     const record = JSON.parse(text) as LockRecord;
@@ -41,49 +49,59 @@ async function readRecord(lockPath: string): Promise<{ text: string; record?: Lo
 
 /** Creates the lock file, or answers false when it exists. A failed write leaves no lock behind. */
 async function create(lockPath: string, text: string): Promise<boolean> {
-  const handle = await open(lockPath, 'wx').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'EEXIST') return undefined;
-    throw error;
-  });
-  if (!handle) return false;
   try {
-    await writeFully(handle, Buffer.from(text), 0);
+    await writeNewFile(lockPath, Buffer.from(text));
+    return true;
   } catch (error) {
-    await handle.close().catch(() => undefined);
-    await unlink(lockPath).catch(() => undefined);
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
   }
-  await handle.close();
-  return true;
 }
 
 /** A takeover lasts milliseconds: a takeover file older than this was left by a run killed during one. */
 const TAKEOVER_MS = 10_000;
 
 /**
+ * Removes a takeover file (`….takeover`) another run left: its owner is gone, or it has been there too
+ * long (an owner on another host, or one killed before it wrote its name). Answers whether it did.
+ */
+async function removeIfLeft(takeover: string): Promise<boolean> {
+  const found = readRecord(takeover);
+  if (!found) return false; // finished meanwhile
+  if (!found.record || !isGone(found.record)) {
+    const since = (await stat(takeover).catch(() => undefined))?.mtimeMs ?? Date.now();
+    if (Date.now() - since <= (found.record ? TAKEOVER_MS : CREATING_MS)) return false;
+  }
+  // Looked at again right before: another run may have removed it and started a takeover of its own.
+  if (readLockText(takeover) !== found.text) return false;
+  await unlink(takeover).catch(() => undefined);
+  return true;
+}
+
+/**
  * Removes a lock left by a run that is gone. Only the run holding the takeover file (`….takeover`,
- * created exclusively) may remove a lock, and only while it still holds the stale text: a new lock
- * another run took after the stale one went is never removed.
+ * created exclusively, naming its owner) may remove a lock, and only while it still holds the stale
+ * text: a new lock another run took after the stale one went is never removed.
  */
 async function breakStale(lockPath: string, staleText: string): Promise<void> {
-  const takeover = `${lockPath}.takeover`;
-  const handle = await open(takeover, 'wx').catch(async (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EEXIST') throw error;
-    const since = (await stat(takeover).catch(() => undefined))?.mtimeMs ?? Date.now();
-    if (Date.now() - since > TAKEOVER_MS) await unlink(takeover).catch(() => undefined);
-    return undefined;
-  });
-  if (!handle) {
-    await sleep(20); // another run is taking it over: the caller looks again
-    return;
+  const takeover = takeoverPathOf(lockPath);
+  if (!(await create(takeover, JSON.stringify(thisRun)))) {
+    if (!(await removeIfLeft(takeover))) await sleep(20); // another run is taking it over
+    return; // the caller looks again
   }
-  await handle.close();
   try {
-    if ((await readFile(lockPath, 'utf8').catch(() => undefined)) === staleText)
-      await unlink(lockPath).catch(() => undefined);
+    if (readLockText(lockPath) === staleText) await unlink(lockPath).catch(() => undefined);
   } finally {
     await unlink(takeover).catch(() => undefined);
   }
+}
+
+/**
+ * Removes the takeover files of runs that are gone (killed during a takeover), found beside files
+ * this run holds the lock of.
+ */
+export async function removeLeftTakeovers(takeovers: readonly string[]): Promise<void> {
+  for (const takeover of takeovers) await removeIfLeft(takeover);
 }
 
 function heldBy(lockPath: string, owner: LockRecord | undefined): UserError {
@@ -105,7 +123,7 @@ export async function lockFile(path: string): Promise<FileLock> {
   const mine: LockRecord = { ...thisRun, token: randomUUID() };
   const text = JSON.stringify(mine);
   for (let attempt = 0; ; attempt++) {
-    if (attempt >= 100) throw heldBy(lockPath, (await readRecord(lockPath))?.record);
+    if (attempt >= 100) throw heldBy(lockPath, readRecord(lockPath)?.record);
     try {
       if (await create(lockPath, text)) break;
     } catch (error) {
@@ -115,7 +133,7 @@ export async function lockFile(path: string): Promise<FileLock> {
         `cannot create its lock file ${lockPath}: ${osErrorInWords(error)}; not signed, unchanged`,
       );
     }
-    const found = await readRecord(lockPath);
+    const found = readRecord(lockPath);
     if (!found) continue; // released meanwhile
     if (found.record && !isGone(found.record)) throw heldBy(lockPath, found.record);
     if (!found.record) {
@@ -129,8 +147,9 @@ export async function lockFile(path: string): Promise<FileLock> {
   }
   return {
     async release() {
-      // Only our own lock: had it been broken and taken (it never should), the new owner's stays.
-      if ((await readRecord(lockPath))?.text === text) await unlink(lockPath).catch(() => undefined);
+      // Only our own lock: had it been broken and taken (it never should), the new owner's stays. The
+      // removal goes through the thread pool: it costs the file system more than the trip.
+      if (readRecord(lockPath)?.text === text) await unlink(lockPath).catch(() => undefined);
     },
   };
 }

@@ -1,6 +1,7 @@
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { UserError } from '../errors.js';
-import { readFully, writeFully } from './exact-io.js';
+import { readFully, writeFully, writeFullySync } from './exact-io.js';
 import { changeBetween, fileState, type FileState } from './file-state.js';
 import { GrewDuringEdit, restoreFromJournal, writeJournal, type Journal } from './journal.js';
 import { osErrorInWords } from './os-error.js';
@@ -21,8 +22,9 @@ export class EditFailed extends UserError {}
 /** Another program changed the file while it was signed. */
 class ChangedMeanwhile extends EditFailed {}
 
-async function assertUnchanged(handle: FileHandle, opened: FileState, sizeOnly = false): Promise<void> {
-  const now = fileState(await handle.stat());
+/** A look at the file's state: a stat takes microseconds, so not through the thread pool. */
+function assertUnchanged(fd: number, opened: FileState, sizeOnly = false): void {
+  const now = fileState(fstatSync(fd));
   const change = changeBetween(opened, sizeOnly ? { ...now, mtimeMs: opened.mtimeMs } : now);
   if (change) throw new ChangedMeanwhile(`changed while being signed (${change})`);
 }
@@ -32,20 +34,21 @@ async function assertUnchanged(handle: FileHandle, opened: FileState, sizeOnly =
  * program appending at this very moment, both writes are kept (and the size check that follows fails)
  * instead of one overwriting the other.
  */
-async function appendAtEnd(path: string, bytes: Buffer, opened: FileState): Promise<void> {
-  const handle = await open(path, 'a');
+function appendAtEnd(path: string, bytes: Buffer, opened: FileState): void {
+  const fd = openSync(path, 'a');
   try {
-    await assertUnchanged(handle, opened, true);
-    // Flushed with the rest of the edit: a flush covers the file, whichever handle wrote.
-    await writeFully(handle, bytes, null);
+    assertUnchanged(fd, opened, true);
+    // Flushed with the rest of the edit: a flush covers the file, whichever descriptor wrote. A
+    // signature is a few KB: written at once.
+    writeFullySync(fd, bytes, null);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
 /** Reads back what `edit` wrote and the file's size: a write the disk did not keep is caught here. */
 async function confirmWritten(handle: FileHandle, edit: FileEdit): Promise<void> {
-  const { size } = await handle.stat();
+  const { size } = fstatSync(handle.fd);
   const expected = edit.truncateTo + edit.append.length;
   if (size > expected)
     throw new ChangedMeanwhile(
@@ -96,9 +99,11 @@ export async function applyEdit(path: string, edit: FileEdit, opened: FileState)
     throw new EditFailed(`cannot open it for writing: ${osErrorInWords(error)}; ${UNCHANGED}`);
   });
   try {
-    await assertUnchanged(handle, opened).catch((error: Error) => {
-      throw new EditFailed(`${error.message}; ${UNCHANGED}`);
-    });
+    try {
+      assertUnchanged(handle.fd, opened);
+    } catch (error) {
+      throw new EditFailed(`${(error as Error).message}; ${UNCHANGED}`);
+    }
     const { journal, journalPath } = await writeJournal(path, handle, edit).catch((error: unknown) => {
       const why =
         error instanceof UserError ? error.message : `writing its journal failed: ${osErrorInWords(error)}`;
@@ -109,20 +114,20 @@ export async function applyEdit(path: string, edit: FileEdit, opened: FileState)
     let editEnd = journal.length;
     try {
       // Last look after the journal's flush, before the first byte is written.
-      await assertUnchanged(handle, opened);
+      assertUnchanged(handle.fd, opened);
       written = true;
       for (const { offset, bytes } of edit.patches) await writeFully(handle, bytes, offset);
-      await assertUnchanged(handle, opened, true);
+      assertUnchanged(handle.fd, opened, true);
       editEnd = Math.max(journal.length, journal.editEnd);
       if (edit.truncateTo === opened.size) {
-        await appendAtEnd(path, edit.append, opened);
+        appendAtEnd(path, edit.append, opened);
       } else {
         // The new tail first, then the cut: an old, longer table is overwritten in place and no space
         // is freed before the new bytes have it. The size is checked right before the cut.
         await writeFully(handle, edit.append, edit.truncateTo);
         const end = edit.truncateTo + edit.append.length;
         if (end < opened.size) {
-          await assertUnchanged(handle, opened, true);
+          assertUnchanged(handle.fd, opened, true);
           await handle.truncate(end);
         }
       }

@@ -1,7 +1,8 @@
-import { open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { fstatSync, renameSync, unlinkSync } from 'node:fs';
+import { open, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { UserError } from '../errors.js';
-import { readFully, writeFully } from './exact-io.js';
+import { ignoreFailure, readFully, writeFully, writeNewFile } from './exact-io.js';
 import type { FileEdit } from './in-place-edit.js';
 import { osErrorInWords } from './os-error.js';
 import { isGone, thisRun, type RunOwner } from './run-owner.js';
@@ -22,20 +23,6 @@ export interface Journal {
   readonly patches: { readonly offset: number; readonly bytes: string }[];
 }
 
-/** Writes `data` to a new file, every byte and flushed; a failure leaves no file behind. */
-async function writeDurably(path: string, data: Buffer): Promise<void> {
-  const handle = await open(path, 'wx');
-  try {
-    await writeFully(handle, data, 0);
-    await handle.sync();
-  } catch (error) {
-    await handle.close().catch(() => undefined);
-    await unlink(path).catch(() => undefined);
-    throw error;
-  }
-  await handle.close();
-}
-
 /**
  * Saves what `edit` will overwrite in `path` (open as `handle`), written in full and flushed under its
  * final name before anything is touched. Returns the journal and where it is.
@@ -45,7 +32,7 @@ export async function writeJournal(
   handle: FileHandle,
   edit: FileEdit,
 ): Promise<{ journal: Journal; journalPath: string }> {
-  const { size, dev, ino } = await handle.stat();
+  const { size, dev, ino } = fstatSync(handle.fd);
   const read = async (offset: number, length: number) => {
     const wanted = Math.max(0, Math.min(length, size - offset));
     // An unsigned file has no tail to keep: no read for it.
@@ -69,13 +56,13 @@ export async function writeJournal(
       bytes: (await read(p.offset, p.bytes.length)).toString('base64'),
     });
   const journalPath = journalPathOf(path, thisRun);
-  await writeDurably(`${journalPath}.tmp`, Buffer.from(JSON.stringify(journal)));
+  await writeNewFile(`${journalPath}.tmp`, Buffer.from(JSON.stringify(journal)), { flush: true });
   try {
-    await rename(`${journalPath}.tmp`, journalPath);
+    renameSync(`${journalPath}.tmp`, journalPath);
     await syncFolder(dirname(path));
   } catch (error) {
-    await unlink(`${journalPath}.tmp`).catch(() => undefined);
-    await unlink(journalPath).catch(() => undefined);
+    ignoreFailure(() => unlinkSync(`${journalPath}.tmp`));
+    ignoreFailure(() => unlinkSync(journalPath));
     throw error;
   }
   return { journal, journalPath };

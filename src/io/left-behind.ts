@@ -1,11 +1,15 @@
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { parseJournalName, parseNewFileName } from './sidecar-files.js';
+import { parseJournalName, parseNewFileName, parseTakeoverName } from './sidecar-files.js';
 
-/** What stopped runs left beside a file: journals to apply back, and new versions of a whole rewrite. */
+/**
+ * What stopped runs left beside a file: journals to apply back, new versions of a whole rewrite, and
+ * takeover files of its lock.
+ */
 export interface LeftBehind {
   readonly journals: string[];
   readonly newFiles: string[];
+  readonly takeovers: string[];
 }
 
 /**
@@ -22,14 +26,17 @@ export async function findLeftBehind(paths: readonly string[]): Promise<Map<stri
   const found = new Map<string, LeftBehind>();
   for (const [folder, names] of byFolder) {
     for (const entry of await readdir(folder).catch(() => [] as string[])) {
-      const journal = parseJournalName(entry);
-      const newFile = journal ? undefined : parseNewFileName(entry);
-      const name = journal?.file ?? newFile?.file;
+      const journal = parseJournalName(entry)?.file;
+      const newFile = journal === undefined ? parseNewFileName(entry)?.file : undefined;
+      const takeover = parseTakeoverName(entry);
+      const name = journal ?? newFile ?? takeover;
       if (name === undefined || !names.has(name)) continue;
       const file = resolve(folder, name);
-      const left = found.get(file) ?? { journals: [], newFiles: [] };
+      const left = found.get(file) ?? { journals: [], newFiles: [], takeovers: [] };
       found.set(file, left);
-      (journal ? left.journals : left.newFiles).push(join(folder, entry));
+      const kind =
+        journal !== undefined ? left.journals : newFile !== undefined ? left.newFiles : left.takeovers;
+      kind.push(join(folder, entry));
     }
   }
   return found;

@@ -4,10 +4,12 @@ import type { RunOwner } from './run-owner.js';
 /**
  * The files vaultsign keeps beside a file while it signs it: a lock (`.NAME.vaultsign-lock`), a
  * journal naming its owner (`.NAME.vaultsign-journal-PID-HOST`, first written as `….tmp`), and for a
- * file rewritten whole its new version (`.NAME.vaultsign-new-PID-HOST`). They are never inputs.
+ * file rewritten whole its new version (`.NAME.vaultsign-new-PID-HOST`), and while a stale lock is
+ * removed, a takeover file (`.NAME.vaultsign-lock.takeover`). They are never inputs.
  */
 const SIDECAR = /^\..+\.vaultsign-(?:journal|lock|new)(?:[-.].*)?$/;
 const NEW_FILE = /^\.(.+)\.vaultsign-new-(\d+)-([0-9a-f]+)$/;
+const TAKEOVER = /^\.(.+)\.vaultsign-lock\.takeover$/;
 const JOURNAL = /^\.(.+)\.vaultsign-journal(?:-(\d+)-([0-9a-f]+))?(\.tmp)?$/;
 
 export function isSidecarFile(path: string): boolean {
@@ -16,6 +18,16 @@ export function isSidecarFile(path: string): boolean {
 
 export function lockPathOf(path: string): string {
   return join(dirname(path), `.${basename(path)}.vaultsign-lock`);
+}
+
+/** The file a run creates while it removes a stale lock: one such run at a time. */
+export function takeoverPathOf(lockPath: string): string {
+  return `${lockPath}.takeover`;
+}
+
+/** The file whose lock a left-over takeover file was for. */
+export function parseTakeoverName(name: string): string | undefined {
+  return TAKEOVER.exec(name)?.[1];
 }
 
 export function journalPathOf(path: string, owner: RunOwner): string {

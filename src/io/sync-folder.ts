@@ -1,12 +1,13 @@
-import { open } from 'node:fs/promises';
+import { closeSync, openSync } from 'node:fs';
+import { flushToDisk } from './exact-io.js';
 
 /** Flushes a folder's entries (a new, renamed or removed name) to disk. */
 export async function syncFolder(folder: string): Promise<void> {
   if (process.platform === 'win32') return; // folders cannot be opened for flushing there, nor need it
-  const handle = await open(folder, 'r');
+  const fd = openSync(folder, 'r');
   try {
-    await handle.sync();
+    await flushToDisk(fd);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }

@@ -1,7 +1,7 @@
-import { realpath } from 'node:fs/promises';
+import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { messageOf, UserError } from '../errors.js';
-import { lockFile } from '../io/file-lock.js';
+import { lockFile, removeLeftTakeovers } from '../io/file-lock.js';
 import { EditFailed } from '../io/in-place-edit.js';
 import { recoverFile } from '../io/journal.js';
 import { findLeftBehind, type LeftBehind } from '../io/left-behind.js';
@@ -51,6 +51,15 @@ function failure(error: unknown): string {
 }
 
 /** Signs every file, at most `concurrency` at once; one file's failure never stops the others. */
+/** The path with links resolved, or as given when it cannot be (a missing file is reported later). */
+function realPathOr(path: string): string {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return path;
+  }
+}
+
 export async function signFiles(
   paths: readonly string[],
   signer: Signer,
@@ -73,11 +82,12 @@ export async function signFiles(
     }
     if (dryRun) return signFile(path, signer, settings, { signal, dryRun });
     // Locked by its real path: a run that names it through a symbolic link meets the same lock.
-    const lock = await lockFile(await realpath(path).catch(() => path));
+    const lock = await lockFile(realPathOr(path));
     try {
       const found = left.get(resolve(path));
       await recoverFile(path, found?.journals ?? []);
       await removeLeftNewFiles(found?.newFiles ?? []);
+      await removeLeftTakeovers(found?.takeovers ?? []);
       return await signFile(path, signer, settings, { signal });
     } finally {
       await lock.release();

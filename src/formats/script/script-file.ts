@@ -103,12 +103,18 @@ class ScriptFile implements SignableFile {
   }
 }
 
-async function openScript(kind: ScriptKind, handle: FileHandle, size: number): Promise<SignableFile> {
+async function openScript(
+  kind: ScriptKind,
+  handle: FileHandle,
+  size: number,
+  head: Buffer,
+): Promise<SignableFile> {
   if (size > MAX_SCRIPT_BYTES)
     throw new UserError(
       `the ${kind.name} is ${size} bytes; vaultsign signs scripts of up to ${MAX_SCRIPT_BYTES} bytes`,
     );
-  const bytes = await readFully(handle, size, 0);
+  // Most scripts are shorter than the head read to tell the format: no second read.
+  const bytes = head.length === size ? head : await readFully(handle, size, 0);
   if (!bytes) throw new UserError('the file changed while being read (it became shorter)');
   const text = readScriptText(bytes, kind);
   const block = findSignatureBlock(text.units, kind);
@@ -124,5 +130,5 @@ async function openScript(kind: ScriptKind, handle: FileHandle, size: number): P
 export const scriptFormats: readonly FileFormat[] = SCRIPT_KINDS.map((kind) => ({
   name: `${kind.name} (${kind.extensions.join(' ')})`,
   matches: (_head: Buffer, name: string) => scriptKindOf(name) === kind,
-  open: (handle: FileHandle, size: number) => openScript(kind, handle, size),
+  open: (handle: FileHandle, size: number, head: Buffer) => openScript(kind, handle, size, head),
 }));
