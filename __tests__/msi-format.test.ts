@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { open, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { FileRewrite } from '../src/formats/format.js';
 import { openSignable } from '../src/formats/open-file.js';
 import { allStreams, writeCompoundFile, type TestEntry } from '../test/cfb-test-writer.js';
 import { copyMsi, ensureMsiFixtures, type MsiFixture } from '../test/msi-fixtures.js';
@@ -88,6 +89,40 @@ describe('the MSI content digest', () => {
       expect(agreed).toHaveLength(fixtures.length);
     },
   );
+});
+
+describe('the new file', () => {
+  /** Signs `fixture` with `signature` (any bytes serve), its streams written while digesting or not. */
+  async function rewrite(fixture: MsiFixture, signature: Buffer, whileDigesting: boolean) {
+    const opened = await openSignable(fixture.path);
+    const dir = await scratchDir('msi-rewrite');
+    const out = await open(join(dir, 'new.msi'), 'w+');
+    try {
+      const { digest } = await opened.file.indirectData('sha256', whileDigesting ? { newFile: out } : {});
+      const length = await ((await opened.file.signatureEdit(signature)) as FileRewrite).write(out);
+      return { digest, bytes: (await readFile(join(dir, 'new.msi'))).subarray(0, length + 1) };
+    } finally {
+      await out.close();
+      await opened.close();
+    }
+  }
+
+  it('is the same whether its streams are written as the digest reads them or afterwards', async () => {
+    for (const fixture of fixtures) {
+      // A signature in the mini stream and one in regular sectors, placed after the streams.
+      for (const signature of [Buffer.alloc(3000, 0x5a), Buffer.alloc(9000, 0xa5)]) {
+        const [early, late] = [
+          await rewrite(fixture, signature, true),
+          await rewrite(fixture, signature, false),
+        ];
+        expect({ fixture: fixture.name, same: early.bytes.equals(late.bytes) }).toEqual({
+          fixture: fixture.name,
+          same: true,
+        });
+        expect(early.digest).toEqual(late.digest);
+      }
+    }
+  });
 });
 
 describe.each([
@@ -211,6 +246,23 @@ describe('signatures made by others, and signing again', () => {
     expect(skip.stdout).toContain(`${files.length - 2} signed, 2 skipped, 0 failed`);
     for (const i of [0, 1]) expect((await readFile(files[i])).equals(signed[i])).toBe(true);
     for (const file of files) expect((await osslVerify(file, pki.rootCa)).ok).toBe(true);
+  });
+
+  it('leaves each package as it was, and no new file beside it, when signing fails after the digest', async () => {
+    const dir = await scratchDir('msi-tsa-down');
+    const files = await Promise.all(fixtures.map((f) => copyMsi(f, dir)));
+    const before = await Promise.all(files.map((f) => readFile(f)));
+    // Nothing listens on the discard port: the timestamp, asked for after the digest, fails.
+    const result = await runCli([
+      'sign',
+      ...keyFlags(pki),
+      '--timestamp-rfc3161',
+      'http://127.0.0.1:9/',
+      ...files,
+    ]);
+    expect(result.stdout).toContain(`0 signed, 0 skipped, ${files.length} failed`);
+    for (const [i, file] of files.entries()) expect((await readFile(file)).equals(before[i])).toBe(true);
+    expect((await readdir(dir)).filter((name) => name.includes('.vaultsign-'))).toEqual([]);
   });
 
   it('verifies a signature with MsiDigitalSignatureEx, removes that stream when replacing, and refuses to nest under it', async () => {

@@ -19,6 +19,12 @@ export interface DigestOptions {
    * writes (they differ for an MSI with an MsiDigitalSignatureEx stream, which signing drops).
    */
   readonly asSigned?: boolean;
+  /**
+   * The new file, for a format rewritten whole (`rewrittenWhole`): what the signature does not change
+   * may be written to it as the original is read for the digest, so a large file is read once. The
+   * rewrite `signatureEdit` then returns completes this same file.
+   */
+  readonly newFile?: FileHandle;
 }
 
 /** One opened file of a known format. It never writes to the file it was opened from. */
@@ -26,6 +32,8 @@ export interface SignableFile {
   readonly format: string;
   /** The embedded signature (DER PKCS#7 ContentInfo), if the file has one. */
   readonly signature: Buffer | undefined;
+  /** Signing writes a new file in its place (`signatureEdit` answers a FileRewrite), not an edit. */
+  readonly rewrittenWhole?: boolean;
   indirectData(hash: HashAlgorithm, options?: DigestOptions): Promise<IndirectData>;
   /**
    * Checks the format-specific part of an existing signature's SpcAttributeTypeAndOptionalValue
@@ -41,7 +49,10 @@ export interface SignableFile {
  * original and put in its place only once complete, so a crash leaves one or the other.
  */
 export interface FileRewrite {
-  /** Writes the complete signed file to `out` from offset 0, reading the original through its own handle; returns the new length. */
+  /**
+   * Makes `out` the complete signed file, reading the original through its own handle (writing what
+   * the digest did not already write to it, see DigestOptions.newFile); returns the new length.
+   */
   write(out: FileHandle): Promise<number>;
 }
 

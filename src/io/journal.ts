@@ -1,5 +1,5 @@
-import { fstatSync, renameSync, unlinkSync } from 'node:fs';
-import { open, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { fstatSync, unlinkSync } from 'node:fs';
+import { open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { UserError } from '../errors.js';
 import { ignoreFailure, readFully, writeFully, writeNewFile } from './exact-io.js';
@@ -58,7 +58,7 @@ export async function writeJournal(
   const journalPath = journalPathOf(path, thisRun);
   await writeNewFile(`${journalPath}.tmp`, Buffer.from(JSON.stringify(journal)), { flush: true });
   try {
-    renameSync(`${journalPath}.tmp`, journalPath);
+    await rename(`${journalPath}.tmp`, journalPath);
     await syncFolder(dirname(path));
   } catch (error) {
     ignoreFailure(() => unlinkSync(`${journalPath}.tmp`));

@@ -8,6 +8,7 @@ import { AuthenticodeSignature } from '../authenticode/signature.js';
 import { requestTimestamp } from '../authenticode/timestamp-client.js';
 import { UserError, messageOf } from '../errors.js';
 import { openSignable } from '../formats/open-file.js';
+import { asEditFailure, Replacement } from '../io/replace-file.js';
 import { saveSignedFile } from '../io/save-signed-file.js';
 import { thumbprint } from '../signers/certificate-checks.js';
 import type { Signer } from '../signers/signer.js';
@@ -75,6 +76,7 @@ export async function signFile(
   { signal, dryRun }: SignRunOptions = {},
 ): Promise<SignOutcome> {
   const opened = await openSignable(path);
+  let replacement: Replacement | undefined;
   try {
     const { file, size } = opened;
     const { format } = file;
@@ -93,8 +95,17 @@ export async function signFile(
       : file.signature
         ? 'signature replaced'
         : 'new signature';
-    const indirect = await file.indirectData(settings.fileDigest, { pageHashes: settings.pageHashes });
-    if (dryRun) return { status: 'would-sign', detail: `would be signed: ${how}`, size, format };
+    if (dryRun) {
+      await file.indirectData(settings.fileDigest, { pageHashes: settings.pageHashes });
+      return { status: 'would-sign', detail: `would be signed: ${how}`, size, format };
+    }
+    // A file rewritten whole gets its new file now: the digest writes most of it as it reads the original.
+    replacement = file.rewrittenWhole ? await Replacement.begin(path) : undefined;
+    const indirect = await file
+      .indirectData(settings.fileDigest, { pageHashes: settings.pageHashes, newFile: replacement?.handle })
+      .catch((error: unknown) => {
+        throw replacement && !(error instanceof UserError) ? asEditFailure(error) : error;
+      });
     const { signature, leaf } = await createSignature(indirect, signer, settings, signal, basename(path));
 
     let timestamp: Date | undefined;
@@ -116,7 +127,7 @@ export async function signFile(
     }
     // Past this point the file is written to the end even if the deadline passes: never half a file.
     signal?.throwIfAborted();
-    await saveSignedFile(path, await file.signatureEdit(blob), opened.state, opened.close);
+    await saveSignedFile(path, await file.signatureEdit(blob), opened.state, opened.close, replacement);
     return {
       status: 'signed',
       detail: how,
@@ -126,6 +137,8 @@ export async function signFile(
       format,
     };
   } finally {
+    // Not signed (a failure, a stop): the new file goes.
+    await replacement?.discard();
     await opened.close();
   }
 }

@@ -28,8 +28,8 @@ interface Thread {
 
 /**
  * RSA private-key operations on the other cores (about 3 ms each at 3072 bits), so that signing many
- * small files does not wait on one thread. Threads start on first use and keep the process alive only
- * while a signature is pending.
+ * small files does not wait on one thread. Threads keep the process alive only while a signature is
+ * pending.
  */
 export class RsaThreads {
   private readonly threads: (Thread | undefined)[] = [];
@@ -38,7 +38,11 @@ export class RsaThreads {
   constructor(
     private readonly key: KeyObject,
     private readonly count = Math.max(1, availableParallelism() - 1),
-  ) {}
+  ) {
+    // One thread starts now, while the first files are read and digested: a thread takes tens of
+    // milliseconds to start, which a run of one large file would otherwise wait for.
+    this.thread(0);
+  }
 
   sign(digestInfo: Buffer): Promise<Buffer> {
     const id = this.calls++;

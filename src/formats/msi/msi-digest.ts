@@ -21,14 +21,25 @@ export function inHashOrder(children: readonly CfbEntry[]): CfbEntry[] {
   return [...children].sort((a, b) => Buffer.compare(a.name, b.name));
 }
 
-async function hashStorage(handle: FileHandle, storage: CfbEntry, hasher: Hash): Promise<void> {
+/** Called with each stream's bytes as the digest reads them, in hash order, chunk by chunk. */
+export type StreamReader = (entry: CfbEntry, bytes: Buffer) => void | Promise<void>;
+
+/**
+ * What the digest reads, in order: each storage's streams and sub-storages in hash order, then the
+ * storage's class id (it tells an MSI from an MSP, and is signed too); the signature streams left out.
+ */
+function* digestOrder(storage: CfbEntry): Generator<{ stream: CfbEntry } | { clsid: Buffer }> {
   for (const child of inHashOrder(storage.children)) {
     if (storage.type === 'root' && isSignatureStream(child)) continue;
-    if (child.type === 'storage') await hashStorage(handle, child, hasher);
-    else await readStream(handle, child, (bytes) => void hasher.update(bytes));
+    if (child.type === 'storage') yield* digestOrder(child);
+    else yield { stream: child };
   }
-  // The storage's class id after its children: it tells an MSI from an MSP, and is signed too.
-  hasher.update(storage.clsid);
+  yield { clsid: storage.clsid };
+}
+
+/** Every stream a signature covers, in the order the digest reads them. */
+export function streamsInHashOrder(root: CfbEntry): CfbEntry[] {
+  return [...digestOrder(root)].flatMap((part) => ('stream' in part ? [part.stream] : []));
 }
 
 /** An entry's metadata as MsiDigitalSignatureEx covers it (osslsigncode `prehash_metadata`). */
@@ -66,16 +77,25 @@ export function msiMetadataPrehash(root: CfbEntry, hash: HashAlgorithm): Buffer 
  * The content digest a DigitalSignature stream signs (research 1.1): every stream's bytes, storage by
  * storage in hash order, each storage's CLSID after its children; the signature streams left out.
  * `extended` (a file with an MsiDigitalSignatureEx stream, osslsigncode -add-msi-dse): the metadata
- * pre-hash comes first.
+ * pre-hash comes first. `onBytes` sees every stream's bytes as they are read (to copy them as well).
  */
 export async function msiContentDigest(
   handle: FileHandle,
   root: CfbEntry,
   hash: HashAlgorithm,
-  { extended = false } = {},
+  { extended = false, onBytes }: { extended?: boolean; onBytes?: StreamReader } = {},
 ): Promise<Buffer> {
   const hasher = createHash(hash);
   if (extended) hasher.update(msiMetadataPrehash(root, hash));
-  await hashStorage(handle, root, hasher);
+  for (const part of digestOrder(root)) {
+    if ('clsid' in part) hasher.update(part.clsid);
+    else
+      await readStream(handle, part.stream, (bytes) => {
+        // Handed on first: a copy written through the thread pool runs while this thread hashes.
+        const handedOn = onBytes?.(part.stream, bytes);
+        hasher.update(bytes);
+        return handedOn;
+      });
+  }
   return hasher.digest();
 }

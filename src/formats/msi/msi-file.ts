@@ -11,12 +11,13 @@ import {
 import { UserError } from '../../errors.js';
 import type { DigestOptions, FileFormat, FileRewrite, IndirectData, SignableFile } from '../format.js';
 import { CFB_MAGIC, readCompoundFile, readStream, type CfbEntry, type CompoundFile } from './cfb-reader.js';
-import { rewriteWithSignature } from './cfb-writer.js';
+import { rewriteWithSignature, StreamPrewriter, type Prewritten } from './cfb-writer.js';
 import {
   DIGITAL_SIGNATURE,
   DIGITAL_SIGNATURE_EX,
   isSignatureStream,
   msiContentDigest,
+  streamsInHashOrder,
 } from './msi-digest.js';
 import { storedName } from './msi-names.js';
 
@@ -49,8 +50,11 @@ function rootStream(file: CompoundFile, name: string): CfbEntry | undefined {
 
 class MsiFile implements SignableFile {
   readonly format = 'MSI';
+  readonly rewrittenWhole = true;
   /** One read per digest algorithm and mode, however many signatures ask. */
   private readonly digests = new Map<string, Promise<Buffer>>();
+  /** The new file's streams, written as the digest for signing read them. */
+  private prewritten: Prewritten | undefined;
 
   constructor(
     private readonly handle: FileHandle,
@@ -74,9 +78,22 @@ class MsiFile implements SignableFile {
    * Signing drops any MsiDigitalSignatureEx stream and signs the content alone; a signature already
    * in a file with one covers its metadata too (`asSigned`).
    */
-  async indirectData(hash: HashAlgorithm, { asSigned = false }: DigestOptions = {}): Promise<IndirectData> {
-    const digest = await this.digest(hash, asSigned && this.extended);
+  async indirectData(
+    hash: HashAlgorithm,
+    { asSigned = false, newFile }: DigestOptions = {},
+  ): Promise<IndirectData> {
+    const digest = newFile
+      ? await this.digestWriting(hash, newFile)
+      : await this.digest(hash, asSigned && this.extended);
     return { type: SPC_SIP_INFO, value: encodeSipInfo(MSI_SIP), hash, digest };
+  }
+
+  /** The digest signing writes, its streams copied to the new file as they are read. */
+  private async digestWriting(hash: HashAlgorithm, out: FileHandle): Promise<Buffer> {
+    const streams = new StreamPrewriter(out, this.file.sectorSize);
+    const digest = await msiContentDigest(this.handle, this.file.root, hash, { onBytes: streams.onBytes });
+    this.prewritten = await streams.end();
+    return digest;
   }
 
   checkIndirectData(type: string, value: asn1js.AsnType | undefined): Promise<string | undefined> {
@@ -90,7 +107,12 @@ class MsiFile implements SignableFile {
         'its signature covers an MsiDigitalSignatureEx stream, which vaultsign does not write, so a nested signature would break it; sign without --append-signature to replace it',
       );
     }
-    return Promise.resolve(rewriteWithSignature(this.handle, this.file, signature, isSignatureStream));
+    return Promise.resolve(
+      rewriteWithSignature(this.handle, this.file, signature, isSignatureStream, {
+        streamOrder: streamsInHashOrder(this.file.root),
+        prewritten: this.prewritten,
+      }),
+    );
   }
 
   /** Whether `signature` keeps the file's current signature as its primary one (an appended signature). */
