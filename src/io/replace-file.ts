@@ -64,13 +64,14 @@ export class Replacement {
 
   /** Creates the new file beside `path` (beside the file it links to). */
   static async begin(path: string): Promise<Replacement> {
-    const target = await realpath(path).catch((error: unknown) => {
+    const found = async () => {
+      const target = await realpath(path);
+      return { target, ...(await stat(target)) };
+    };
+    const { target, mode, uid, gid } = await found().catch((error: unknown) => {
       throw new EditFailed(`cannot find it to replace it: ${osErrorInWords(error)}; ${UNCHANGED}`);
     });
     const newPath = newFilePathOf(target, thisRun);
-    const { mode, uid, gid } = await stat(target).catch((error: unknown) => {
-      throw new EditFailed(`cannot find it to replace it: ${osErrorInWords(error)}; ${UNCHANGED}`);
-    });
     const handle = await open(newPath, 'wx', mode & 0o7777).catch((error: unknown) => {
       throw new EditFailed(
         `cannot create the signed file beside it (${osErrorInWords(error)}): this format is rewritten whole, which needs write access to its folder; ${UNCHANGED}`,

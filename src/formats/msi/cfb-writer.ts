@@ -177,10 +177,9 @@ export function rewriteWithSignature(
   };
   const root = toEntry(file.root);
   root.children.splice(0, root.children.length, ...root.children.filter((child) => !dropped(child.from)));
-  const signatureName = Buffer.from('\u0005DigitalSignature\u0000', 'utf16le');
-  root.children.push({
+  const signatureEntry: Entry = {
     from: {
-      name: signatureName,
+      name: Buffer.from('\u0005DigitalSignature\u0000', 'utf16le'),
       type: 'stream',
       clsid: Buffer.alloc(16),
       stateBits: Buffer.alloc(4),
@@ -194,7 +193,8 @@ export function rewriteWithSignature(
     index: 0,
     right: NOSTREAM,
     start: ENDOFCHAIN,
-  });
+  };
+  root.children.push(signatureEntry);
 
   // Preorder: each storage, then its children in directory order.
   const entries: Entry[] = [];
@@ -214,7 +214,6 @@ export function rewriteWithSignature(
   // StreamPrewriter), the signature, the mini stream, the mini FAT, the directory, the FAT, the DIFAT.
   const streams = entries.filter((e) => e.from.type === 'stream' && e.from.size > 0);
   const isRegular = (e: Entry) => e.from.size >= MINI_STREAM_CUTOFF;
-  const signatureEntry = entries.find((e) => e.bytes)!;
   const regular = [
     ...streamOrder.map((from) => made.get(from)!).filter((e) => e.from.size > 0 && isRegular(e)),
     ...(isRegular(signatureEntry) ? [signatureEntry] : []),
